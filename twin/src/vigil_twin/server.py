@@ -1,0 +1,185 @@
+"""One threaded HTTP server on 127.0.0.1 serving every service under its own prefix.
+
+Also serves the twin's admin API under /admin (no auth; loopback only):
+GET /admin/health, GET|DELETE /admin/requests, GET|PUT|DELETE /admin/faults,
+GET /admin/snapshot, POST /admin/restore.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from vigil_twin.cloud import Cloud
+from vigil_twin.faults import Faults
+from vigil_twin.http import HTTPError, Request, Response
+from vigil_twin.services import Service, load_services
+
+# Error bodies as each family of services shapes them for generic faults.
+_FAULT_BODY = {
+    "compute": lambda s: {"computeFault": {"code": s, "message": "Service temporarily unavailable"}},
+}
+
+
+def _fault_body(service: str, status: int) -> Any:
+    make = _FAULT_BODY.get(service)
+    if make:
+        return make(status)
+    return {"error": {"code": status, "title": "Service Unavailable", "message": "Injected fault"}}
+
+
+class Twin:
+    """A loaded cloud plus the server that exposes it."""
+
+    def __init__(self, topology: dict[str, Any], host: str = "127.0.0.1", port: int = 0, speed: float = 1.0):
+        self.cloud = Cloud(topology, speed=speed)
+        self.cloud.faults = Faults(topology.get("faults"), seed=topology.get("seed"))
+        self.services: list[Service] = load_services()
+        self._by_prefix = sorted(self.services, key=lambda s: len(s.prefix), reverse=True)
+        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self.httpd.daemon_threads = True
+        self.host, self.port = self.httpd.server_address[:2]
+        self.cloud.base_url = f"http://{self.host}:{self.port}"
+        with self.cloud.lock:
+            for service in self.services:
+                self.cloud.stores[service.name] = service.load(self.cloud, topology)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.cloud.base_url
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """Keystone catalog entries for every service that has a service type."""
+        return [
+            {"type": s.service_type, "name": s.name, "url": f"{self.url}{s.prefix}{s.catalog_path}"}
+            for s in self.services
+            if s.service_type
+        ]
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def start(self) -> "Twin":
+        self._thread = threading.Thread(target=self.serve_forever, name="twin-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.cloud.close()
+
+    def __enter__(self) -> "Twin":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- snapshot / restore ------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.cloud.lock:
+            return {
+                s.name: s.snapshot(self.cloud.stores[s.name]) for s in self.services if s.snapshot is not None
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        with self.cloud.lock:
+            for s in self.services:
+                if s.restore is not None and s.name in data:
+                    self.cloud.stores[s.name] = s.restore(self.cloud, self.cloud.stores[s.name], data[s.name])
+
+    # -- dispatch ----------------------------------------------------------------------
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[str, Response]:
+        parts = urlsplit(raw_path)
+        path = parts.path
+        if path == "/admin" or path.startswith("/admin/"):
+            request = Request.from_parts(method, path[len("/admin") :] or "/", parts.query, headers, body, self.url + "/admin")
+            return "admin", self._admin(request)
+        service = next((s for s in self._by_prefix if path == s.prefix or path.startswith(s.prefix + "/")), None)
+        if service is None:
+            return "unknown", Response(404, {"error": {"code": 404, "message": f"No service at {path}"}})
+        sub_path = path[len(service.prefix) :] or "/"
+        request = Request.from_parts(method, sub_path, parts.query, headers, body, self.url + service.prefix)
+        latency, error = self.cloud.faults.for_request(service.name, request.method)
+        if latency:
+            time.sleep(latency)
+        if error:
+            return service.name, Response(error, _fault_body(service.name, error))
+        try:
+            if service.requires_token:
+                self.cloud.stores["identity"].authenticate(request)
+            response = service.router.dispatch(request)
+        except HTTPError as exc:
+            response = Response(exc.status, exc.body, exc.headers)
+        except Exception as exc:  # a twin bug must look like a 500, not hang the client  # noqa: BLE001
+            traceback.print_exc(file=sys.stderr)
+            response = Response(500, {"error": {"code": 500, "message": f"twin internal error: {exc}"}})
+        return service.name, response
+
+    def _admin(self, request: Request) -> Response:
+        p, m = request.path.rstrip("/") or "/", request.method
+        if p == "/health":
+            return Response(200, {"status": "ok", "services": [s.name for s in self.services]})
+        if p == "/requests":
+            if m == "DELETE":
+                self.cloud.requests.reset()
+                return Response(204)
+            summary = self.cloud.requests.summary()
+            if request.arg("log") in ("1", "true"):
+                summary["log"] = list(self.cloud.requests.log)
+            return Response(200, summary)
+        if p == "/faults":
+            if m == "DELETE":
+                self.cloud.faults.clear()
+                return Response(204)
+            if m in ("PUT", "POST"):
+                try:
+                    self.cloud.faults.configure(request.json or {})
+                except ValueError as exc:
+                    return Response(400, {"error": {"code": 400, "message": str(exc)}})
+            return Response(200, self.cloud.faults.state())
+        if p == "/snapshot" and m == "GET":
+            return Response(200, self.snapshot())
+        if p == "/restore" and m == "POST":
+            self.restore(request.json or {})
+            return Response(204)
+        return Response(404, {"error": {"code": 404, "message": f"No admin resource {p}"}})
+
+
+def _make_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "vigil-twin"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            service, response = twin.handle(self.command, self.path, dict(self.headers.items()), body)
+            twin.cloud.requests.record(service, self.command, urlsplit(self.path).path, response.status)
+            payload, headers = response.encode()
+            if self.command == "HEAD":
+                payload = b""
+            self.send_response(response.status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    return Handler
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True)
