@@ -13,8 +13,6 @@ spelled in the column name (``memory_mb``, ``disk_gb``); percentages end in ``_p
 
 from __future__ import absolute_import, division, print_function
 
-__metaclass__ = type
-
 from collections import namedtuple
 
 Column = namedtuple("Column", "name dtype source description")
@@ -42,7 +40,12 @@ def _rc_columns():
 
 TABLES = {
     "nodes": [
-        Column("hostname", "string", "nova os-hypervisors hypervisor_hostname / os-services host", "compute host name (exact match key)"),
+        Column(
+            "hostname",
+            "string",
+            "nova os-hypervisors hypervisor_hostname / os-services host",
+            "compute host name (exact match key)",
+        ),
         Column("hypervisor_id", "string", "nova os-hypervisors id", "hypervisor id (uuid from microversion 2.53)"),
         Column("rp_uuid", "string", "placement resource_providers uuid", "resource provider of the compute node"),
         Column("service_id", "string", "nova os-services id", "nova-compute service id"),
@@ -58,7 +61,12 @@ TABLES = {
     + [
         Column("instance_count", "int64", "nova servers host", "servers on the host (any state)"),
         Column("power_backend", "string", "ironic/maas link", "ironic | maas | none: how the host is powered"),
-        Column("power_node_id", "string", "ironic nodes uuid / maas machines system_id", "bare-metal record powering the host"),
+        Column(
+            "power_node_id",
+            "string",
+            "ironic nodes uuid / maas machines system_id",
+            "bare-metal record powering the host",
+        ),
         Column("power_state", "string", "ironic power_state / maas power_state", "on | off | unknown"),
     ],
     "instances": [
@@ -83,7 +91,9 @@ TABLES = {
         Column("server_groups", "object", "nova os-server-groups members", "list of server group ids"),
         Column("metadata", "object", "nova servers metadata", "metadata dict"),
         Column("tags", "object", "nova servers tags", "list of tags"),
-        Column("required_traits", "object", "flavor trait:*=required, image trait:*=required", "traits a host must have"),
+        Column(
+            "required_traits", "object", "flavor trait:*=required, image trait:*=required", "traits a host must have"
+        ),
         Column("pinned", "bool", "flavor hw:cpu_policy=dedicated / resources:PCPU", "uses pinned CPUs"),
         Column("pci", "bool", "flavor pci_passthrough:alias, neutron ports vnic_type direct", "uses PCI or SR-IOV"),
         Column("vgpu", "bool", "flavor resources:VGPU", "uses a vGPU"),
@@ -93,9 +103,19 @@ TABLES = {
     "server_groups": [
         Column("id", "string", "nova os-server-groups id", "server group id"),
         Column("name", "string", "nova os-server-groups name", "name"),
-        Column("policy", "string", "nova os-server-groups policy", "affinity | anti-affinity | soft-affinity | soft-anti-affinity"),
+        Column(
+            "policy",
+            "string",
+            "nova os-server-groups policy",
+            "affinity | anti-affinity | soft-affinity | soft-anti-affinity",
+        ),
         Column("members", "object", "nova os-server-groups members", "list of server ids"),
-        Column("max_server_per_host", "int64", "nova os-server-groups rules.max_server_per_host", "anti-affinity limit (1 when unset)"),
+        Column(
+            "max_server_per_host",
+            "int64",
+            "nova os-server-groups rules.max_server_per_host",
+            "anti-affinity limit (1 when unset)",
+        ),
         Column("project_id", "string", "nova os-server-groups project_id", "owning project"),
     ],
     "volumes": [
@@ -118,7 +138,12 @@ TABLES = {
         Column("total_capacity_gb", "float64", "capabilities.total_capacity_gb", "total GiB"),
         Column("free_capacity_gb", "float64", "capabilities.free_capacity_gb", "free GiB"),
         Column("allocated_capacity_gb", "float64", "capabilities.allocated_capacity_gb", "provisioned GiB"),
-        Column("max_over_subscription_ratio", "float64", "capabilities.max_over_subscription_ratio", "thin overcommit ratio"),
+        Column(
+            "max_over_subscription_ratio",
+            "float64",
+            "capabilities.max_over_subscription_ratio",
+            "thin overcommit ratio",
+        ),
         Column("thin_provisioning", "bool", "capabilities.thin_provisioning_support", "thin provisioning"),
         Column("reserved_percentage", "float64", "capabilities.reserved_percentage", "reserved %"),
         Column("volume_types", "object", "cinder types extra_specs volume_backend_name", "volume types served"),
@@ -130,14 +155,21 @@ TABLES = {
         Column("power_state", "string", "ironic power_state / maas power_state", "on | off | unknown"),
         Column("provision_state", "string", "ironic provision_state / maas status_name", "provision state"),
         Column("maintenance", "bool", "ironic maintenance / maas locked", "in maintenance"),
-        Column("hostname", "string", "ironic instance_info/extra compute_hostname, maas hostname", "linked compute host"),
+        Column(
+            "hostname", "string", "ironic instance_info/extra compute_hostname, maas hostname", "linked compute host"
+        ),
         Column("zone", "string", "maas zone / ironic conductor_group", "zone or conductor group"),
         Column("pool", "string", "maas pool", "resource pool"),
     ],
     "metrics": [
         Column("resource_type", "string", "derived", "node | instance"),
         Column("resource_id", "string", "hostname or server uuid", "what the value is about"),
-        Column("metric", "string", "metric map key", "cpu_util_pct, ram_used_mb, outlet_temp_c, inlet_temp_c, airflow, power_w, l3_cache_mb"),
+        Column(
+            "metric",
+            "string",
+            "metric map key",
+            "cpu_util_pct, ram_used_mb, outlet_temp_c, inlet_temp_c, airflow, power_w, l3_cache_mb",
+        ),
         Column("aggregate", "string", "query", "mean | max | min"),
         Column("period_s", "int64", "query", "window length in seconds"),
         Column("value", "float64", "prometheus", "measured value"),

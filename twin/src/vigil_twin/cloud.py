@@ -14,7 +14,8 @@ import itertools
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Clock:

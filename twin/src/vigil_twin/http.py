@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 
@@ -52,7 +53,7 @@ class Request:
         return self.headers.get(name.lower(), default)
 
     @classmethod
-    def from_parts(cls, method, path, query_string, headers, body, base_url) -> "Request":
+    def from_parts(cls, method, path, query_string, headers, body, base_url) -> Request:
         return cls(
             method=method.upper(),
             path=path,

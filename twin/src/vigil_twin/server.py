@@ -66,7 +66,7 @@ class Twin:
     def serve_forever(self) -> None:
         self.httpd.serve_forever(poll_interval=0.2)
 
-    def start(self) -> "Twin":
+    def start(self) -> Twin:
         self._thread = threading.Thread(target=self.serve_forever, name="twin-http", daemon=True)
         self._thread.start()
         return self
@@ -76,7 +76,7 @@ class Twin:
         self.httpd.server_close()
         self.cloud.close()
 
-    def __enter__(self) -> "Twin":
+    def __enter__(self) -> Twin:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -85,9 +85,7 @@ class Twin:
     # -- snapshot / restore ------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         with self.cloud.lock:
-            return {
-                s.name: s.snapshot(self.cloud.stores[s.name]) for s in self.services if s.snapshot is not None
-            }
+            return {s.name: s.snapshot(self.cloud.stores[s.name]) for s in self.services if s.snapshot is not None}
 
     def restore(self, data: dict[str, Any]) -> None:
         with self.cloud.lock:
@@ -100,7 +98,9 @@ class Twin:
         parts = urlsplit(raw_path)
         path = parts.path
         if path == "/admin" or path.startswith("/admin/"):
-            request = Request.from_parts(method, path[len("/admin") :] or "/", parts.query, headers, body, self.url + "/admin")
+            request = Request.from_parts(
+                method, path[len("/admin") :] or "/", parts.query, headers, body, self.url + "/admin"
+            )
             return "admin", self._admin(request)
         service = next((s for s in self._by_prefix if path == s.prefix or path.startswith(s.prefix + "/")), None)
         if service is None:

@@ -8,8 +8,9 @@ how that state is snapshotted and restored for rehearsals.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from vigil_twin.http import Router
 

@@ -1,0 +1,72 @@
+# vigil.openstack — the README's commands. `make demo` and `make test` do all the set-up
+# on a fresh machine with Python 3.11; everything lands in .venv and .collections.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.collections
+STAMP := $(VENV)/.installed
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+BENCH ?=
+
+.PHONY: help install collection system-deps demo test lint unit integration sanity bench docs build clean
+
+help:
+	@echo "make demo   - install everything, start the twin, plan (and apply) on its demo cloud"
+	@echo "make test   - install everything, run lint, unit, integration and ansible-test sanity"
+	@echo "make bench  - run the benchmarks (BENCH=name for one)"
+	@echo "make build  - build the collection tarball"
+
+$(STAMP): requirements.txt requirements-dev.txt twin/pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (vigil needs Python 3.11)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -e twin
+	touch $(STAMP)
+
+collection:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/vigil
+	@ln -sfn ../../.. $(COLLECTIONS)/ansible_collections/vigil/openstack
+
+install: $(STAMP) collection
+
+# Debian packages the test tiers use (real Prometheus for metrics tests). Needs root or sudo.
+system-deps:
+	@bash tools/system-deps.sh
+
+demo: install
+	$(PY) tools/demo.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint --offline -q
+
+unit: install
+	$(BIN)/pytest -q tests/unit twin/tests
+
+integration: install system-deps
+	$(BIN)/pytest -q tests/integration
+
+sanity: install
+	bash tests/sanity/run.sh
+
+# One pytest run for unit + integration so its closing line sums every test; sanity after it.
+test: install system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint --offline -q
+	$(BIN)/pytest -q -p no:cacheprovider
+	bash tests/sanity/run.sh
+
+bench: install
+	$(PY) bench/run.py $(BENCH)
+
+build: install
+	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+clean:
+	rm -rf build tests/output .pytest_cache .ruff_cache
