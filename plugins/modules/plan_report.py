@@ -98,6 +98,7 @@ markdown:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.vigil.openstack.plugins.module_utils import planner, report
 
 
