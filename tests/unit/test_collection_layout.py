@@ -1,0 +1,66 @@
+"""The collection's metadata tells the truth about its content."""
+
+import ast
+import re
+from pathlib import Path
+
+import yaml
+from ansible_builder.ee_schema import validate_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+
+
+def test_galaxy_metadata():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert (galaxy["namespace"], galaxy["name"]) == ("vigil", "openstack")
+    assert galaxy["license"] == ["Apache-2.0"]
+    for ignored in ("tests", "bench", "twin", "build", ".venv"):
+        assert ignored in galaxy["build_ignore"]
+
+
+def test_action_group_lists_every_connecting_module_and_nothing_else():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    group = set(runtime["action_groups"]["openstack"])
+    connecting = set()
+    for name in MODULES:
+        doc = _documentation(name)
+        if "vigil.openstack.openstack" in (doc.get("extends_documentation_fragment") or []):
+            connecting.add(name)
+    assert group == connecting, "meta/runtime.yml action group vs modules taking connection options"
+
+
+def _documentation(module):
+    tree = ast.parse((ROOT / "plugins" / "modules" / f"{module}.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            return yaml.safe_load(node.value.value)
+    raise AssertionError(f"{module} has no DOCUMENTATION")
+
+
+def test_execution_environment_is_valid_for_ansible_builder():
+    ee = yaml.safe_load((ROOT / "execution-environment.yml").read_text())
+    validate_schema(ee)  # raises DefinitionError naming the problem
+    assert ee["dependencies"]["python"] == "requirements.txt"
+    assert ee["dependencies"]["system"] == "bindep.txt"
+
+
+def test_requirements_are_ranges_of_what_the_content_imports():
+    reqs = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name = re.split(r"[<>=!~]", line)[0].strip().lower()
+            assert re.search(r">=.*,<", line), f"{line!r}: pin a range (>=x,<y)"
+            reqs[name] = line
+    imported = set()
+    for path in (ROOT / "plugins").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    dist_of = {"openstack": "openstacksdk", "maas": "python-libmaas", "ansible": "ansible-core"}
+    for dist in reqs:
+        module = {v: k for k, v in dist_of.items()}.get(dist, dist)
+        assert module in imported, f"requirements.txt lists {dist} but nothing in plugins/ imports {module}"
