@@ -22,7 +22,7 @@ description:
   - Makes no API calls; it reads the model and the plan it is given. Files are created with
     mode 0600 in a directory created with mode 0700.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   model:
     description:
@@ -57,6 +57,7 @@ attributes:
     description: In check mode the report is computed and returned but no file is written.
   diff_mode:
     support: none
+    description: The report is new content each time; there is no before/after to show.
 """
 
 EXAMPLES = r"""
