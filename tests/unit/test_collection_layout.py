@@ -64,3 +64,11 @@ def test_requirements_are_ranges_of_what_the_content_imports():
     for dist in reqs:
         module = {v: k for k, v in dist_of.items()}.get(dist, dist)
         assert module in imported, f"requirements.txt lists {dist} but nothing in plugins/ imports {module}"
+
+
+def test_plugin_reference_pages_are_current():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_plugin_docs.py"), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
