@@ -53,6 +53,25 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    from vigil_twin.services.metrics import write_history
+    from vigil_twin.topology import TopologyError, load_topology
+
+    try:
+        topology = load_topology(args.topology)
+    except TopologyError as exc:
+        print(f"vigil-twin: {exc}", file=sys.stderr)
+        return 2
+    twin = Twin(topology)  # not started: only its stores are needed
+    try:
+        samples = write_history(twin.cloud, args.output, hours=args.hours, step=args.step, end=args.end)
+    finally:
+        twin.httpd.server_close()  # never served: shutdown() would wait for a loop that never ran
+        twin.cloud.close()
+    print(json.dumps({"output": args.output, "samples": samples}), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vigil-twin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--output", "-o", default="-", help="file to write (.yaml/.json), - for stdout")
     gen.set_defaults(func=_generate)
+
+    hist = sub.add_parser("history", help="write the twin's metric series as an OpenMetrics history file")
+    hist.add_argument("--topology", required=True, help="topology file (YAML/JSON)")
+    hist.add_argument("--hours", type=float, default=24.0, help="how far back the history goes")
+    hist.add_argument("--step", type=float, default=60.0, help="seconds between samples")
+    hist.add_argument("--end", type=float, default=None, help="last timestamp (epoch seconds), default now")
+    hist.add_argument(
+        "--output", "-o", required=True, help="file to write, for promtool tsdb create-blocks-from openmetrics"
+    )
+    hist.set_defaults(func=_history)
 
     args = parser.parse_args(argv)
     return args.func(args)

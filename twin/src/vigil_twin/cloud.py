@@ -116,6 +116,7 @@ class Cloud:
         self.base_url = ""  # set by the server once it is bound
         self.faults: Any = None  # vigil_twin.faults.Faults, set by the server
         self.stores: dict[str, Any] = {}
+        self.services: list[Any] = []  # the Service registry, set by the server (catalog)
 
     def __getattr__(self, name: str) -> Any:
         stores = self.__dict__.get("stores", {})

@@ -35,6 +35,7 @@ class Request:
     base_url: str  # scheme://host:port + service prefix, for links in bodies
     params: dict[str, str] = field(default_factory=dict)  # route groups
     context: dict[str, Any] = field(default_factory=dict)  # set by auth (token, roles...)
+    cloud: Any = None  # the Cloud being served, set by the server: handlers reach stores through it
 
     @property
     def json(self) -> Any:

@@ -2,7 +2,7 @@
 
 Also serves the twin's admin API under /admin (no auth; loopback only):
 GET /admin/health, GET|DELETE /admin/requests, GET|PUT|DELETE /admin/faults,
-GET /admin/snapshot, POST /admin/restore.
+GET /admin/snapshot, POST /admin/restore, GET /admin/violations.
 """
 
 from __future__ import annotations
@@ -24,6 +24,16 @@ from vigil_twin.services import Service, load_services
 # Error bodies as each family of services shapes them for generic faults.
 _FAULT_BODY = {
     "compute": lambda s: {"computeFault": {"code": s, "message": "Service temporarily unavailable"}},
+    "placement": lambda s: {
+        "errors": [
+            {
+                "status": s,
+                "title": "Service Unavailable",
+                "detail": "Injected fault",
+                "code": "placement.undefined_code",
+            }
+        ]
+    },
 }
 
 
@@ -38,9 +48,13 @@ class Twin:
     """A loaded cloud plus the server that exposes it."""
 
     def __init__(self, topology: dict[str, Any], host: str = "127.0.0.1", port: int = 0, speed: float = 1.0):
+        from vigil_twin.topology import validate_topology
+
+        topology = validate_topology(topology)  # no-op for a topology from load_topology
         self.cloud = Cloud(topology, speed=speed)
         self.cloud.faults = Faults(topology.get("faults"), seed=topology.get("seed"))
         self.services: list[Service] = load_services()
+        self.cloud.services = self.services  # identity builds the catalog from it
         self._by_prefix = sorted(self.services, key=lambda s: len(s.prefix), reverse=True)
         self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self.httpd.daemon_threads = True
@@ -93,6 +107,15 @@ class Twin:
                 if s.restore is not None and s.name in data:
                     self.cloud.stores[s.name] = s.restore(self.cloud, self.cloud.stores[s.name], data[s.name])
 
+    def violations(self) -> dict[str, Any]:
+        """Allocation-ratio violations: seen after any move (must stay 0) and current ones."""
+        with self.cloud.lock:
+            compute = self.cloud.stores.get("compute")
+            placement = self.cloud.stores.get("placement")
+            current = placement.violations() if placement is not None else []
+            seen = getattr(compute, "violations_seen", 0)
+        return {"count": max(seen, len(current)), "seen": seen, "current": current}
+
     # -- dispatch ----------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[str, Response]:
         parts = urlsplit(raw_path)
@@ -107,13 +130,14 @@ class Twin:
             return "unknown", Response(404, {"error": {"code": 404, "message": f"No service at {path}"}})
         sub_path = path[len(service.prefix) :] or "/"
         request = Request.from_parts(method, sub_path, parts.query, headers, body, self.url + service.prefix)
+        request.cloud = self.cloud
         latency, error = self.cloud.faults.for_request(service.name, request.method)
         if latency:
             time.sleep(latency)
         if error:
             return service.name, Response(error, _fault_body(service.name, error))
         try:
-            if service.requires_token:
+            if service.requires_token and not service.is_public(request):
                 self.cloud.stores["identity"].authenticate(request)
             response = service.router.dispatch(request)
         except HTTPError as exc:
@@ -126,7 +150,12 @@ class Twin:
     def _admin(self, request: Request) -> Response:
         p, m = request.path.rstrip("/") or "/", request.method
         if p == "/health":
-            return Response(200, {"status": "ok", "services": [s.name for s in self.services]})
+            return Response(
+                200,
+                {"status": "ok", "services": [s.name for s in self.services], "violations": self.violations()["count"]},
+            )
+        if p == "/violations":
+            return Response(200, self.violations())
         if p == "/requests":
             if m == "DELETE":
                 self.cloud.requests.reset()
@@ -156,6 +185,9 @@ class Twin:
 def _make_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without TCP_NODELAY every keep-alive
+        # request waits ~40 ms on Nagle + delayed ACK.
+        disable_nagle_algorithm = True
         server_version = "vigil-twin"
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default

@@ -8,8 +8,9 @@ how that state is snapshotted and restored for rehearsals.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vigil_twin.http import Router
@@ -26,6 +27,17 @@ class Service:
     requires_token: bool = True  # the server validates X-Auth-Token through Keystone first
     snapshot: Callable[[Any], dict] | None = None  # store -> JSON-able dict
     restore: Callable[[Any, Any, dict], Any] | None = None  # (cloud, store, data) -> store
+    # GET paths (regexes on the path below the prefix) answered without a token, e.g.
+    # version discovery documents, as the real services do.
+    public_paths: tuple[str, ...] = ()
+    _public_re: Any = field(default=None, init=False, repr=False)
+
+    def is_public(self, request: Any) -> bool:
+        if not self.public_paths or request.method not in ("GET", "HEAD"):
+            return False
+        if self._public_re is None:
+            self._public_re = re.compile("^(?:" + "|".join(self.public_paths) + ")/?$")
+        return bool(self._public_re.match(request.path))
 
 
 # Import order is load order: identity first (others look up projects), placement before
