@@ -64,6 +64,7 @@ class Twin:
             for service in self.services:
                 self.cloud.stores[service.name] = service.load(self.cloud, topology)
         self._thread: threading.Thread | None = None
+        self._serving = threading.Event()  # shutdown() would wait forever for a loop that never ran
 
     @property
     def url(self) -> str:
@@ -78,15 +79,18 @@ class Twin:
         ]
 
     def serve_forever(self) -> None:
+        self._serving.set()
         self.httpd.serve_forever(poll_interval=0.2)
 
     def start(self) -> Twin:
         self._thread = threading.Thread(target=self.serve_forever, name="twin-http", daemon=True)
+        self._serving.set()  # before the thread runs, so an immediate stop() still shuts it down
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        if self._serving.is_set():
+            self.httpd.shutdown()
         self.httpd.server_close()
         self.cloud.close()
 
