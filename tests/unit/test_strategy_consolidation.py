@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+"""node_resource_consolidation: known optimum, lower bound, plan shape."""
+
+from modelgen import instances_frame, nodes_frame, random_model, with_usage
+from plancheck import plan_violations
+
+from ansible_collections.vigil.openstack.plugins.module_utils import planner
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+
+
+def cluster(placements, hosts=4, vcpus=16, ram=32768):
+    names = ["h%d" % k for k in range(hosts)]
+    nodes = nodes_frame(names, [vcpus] * hosts, [ram] * hosts, [1000] * hosts, ratio=(1.0, 1.0, 1.0))
+    rows = [dict(uuid="s%d" % k, host=h, vcpus=v, memory_mb=r, disk_gb=10) for k, (h, v, r) in enumerate(placements)]
+    inst = instances_frame(rows)
+    return {"nodes": with_usage(nodes, inst), "instances": inst}
+
+
+def test_known_optimum_two_per_host():
+    # 8 servers of 4 vCPU / 8 GiB, two per 16 vCPU / 32 GiB host: 2 hosts suffice, 4 moves
+    m = cluster([("h%d" % (k // 2), 4, 8192) for k in range(8)])
+    p = registry.run(m, "server_consolidation", "node_resource_consolidation")
+    e = p["efficacy"]
+    assert e["lower_bound_hosts"] == 2
+    assert e["hosts_in_use_after"] == 2 and e["optimality_gap"] == 0.0
+    assert e["released_compute_nodes_count"] == 2 and e["instance_migrations_count"] == 4
+    assert e["memory_moved_gb"] == 32.0
+    assert plan_violations(m, p) == []
+    disables = [a for a in p["actions"] if a["type"] == "compute_service"]
+    assert len(disables) == 2 and all(a["input"]["state"] == "disabled" and len(a["parents"]) == 2 for a in disables)
+
+
+def test_memory_bound_dominates():
+    # vCPU is plentiful, RAM decides: 6 x 12 GiB on 32 GiB hosts -> ceil(72/32) = 3 hosts
+    m = cluster([("h%d" % (k % 6), 1, 12288) for k in range(6)], hosts=6)
+    p = registry.run(m, "server_consolidation")
+    assert p["efficacy"]["lower_bound_hosts"] == 3
+    assert p["efficacy"]["hosts_in_use_after"] == 3
+    assert plan_violations(m, p) == []
+
+
+def test_nothing_to_do_when_packed():
+    m = cluster([("h0", 16, 32768), ("h1", 16, 32768)], hosts=2)
+    p = registry.run(m, "server_consolidation")
+    assert [a for a in p["actions"] if a["type"] == "migrate"] == []
+    assert p["efficacy"]["optimality_gap"] == 0.0
+
+
+def test_empty_hosts_are_disabled_and_unmovable_stay():
+    m = cluster([("h0", 2, 1024), ("h1", 2, 1024)], hosts=3)
+    m["instances"].loc[1, "locked"] = True
+    p = registry.run(m, "server_consolidation")
+    moves = [(a["resource"], a["input"]["destination_node"]) for a in p["actions"] if a["type"] == "migrate"]
+    assert moves == [("s0", "h1")]
+    assert sorted(a["resource"] for a in p["actions"] if a["type"] == "compute_service") == ["h0", "h2"]
+    assert any(w["resource"] == "s1" and "locked" in w["message"] for w in p["warnings"])
+
+
+def test_host_choice_auto_disables_first():
+    m = cluster([("h%d" % (k // 2), 4, 8192) for k in range(8)])
+    p = registry.run(m, "server_consolidation", params={"host_choice": "auto"})
+    migs = [a for a in p["actions"] if a["type"] == "migrate"]
+    dis = {a["resource"]: a["id"] for a in p["actions"] if a["type"] == "compute_service"}
+    assert all(a["input"]["destination_node"] is None for a in migs)
+    assert all(dis[a["input"]["source_node"]] in a["parents"] for a in migs)
+
+
+def test_generated_cluster_quality_and_waves():
+    for seed in range(3):
+        m = random_model(seed, hosts=60, instances=600, fill=0.45, odd_states=False)
+        p = registry.run(m, "server_consolidation")
+        e = p["efficacy"]
+        assert e["hosts_in_use_after"] <= e["lower_bound_hosts"] * 1.05 + 1, e
+        assert plan_violations(m, p) == []
+        waves = planner.plan_waves(p, {"per_type": {"migrate": 5}, "per_host": 1})
+        assert sorted(x for w in waves for x in w) == sorted(a["id"] for a in p["actions"])
+        assert all(
+            sum(1 for x in w if x in {a["id"] for a in p["actions"] if a["type"] == "migrate"}) <= 5 for w in waves
+        )
+
+
+def test_exact_mode_small_clusters():
+    import pytest
+
+    pytest.importorskip("scipy")
+    for seed in range(3):
+        m = random_model(seed, hosts=12, instances=90, groups=3, fill=0.45)
+        h = registry.run(m, "server_consolidation")["efficacy"]
+        p = registry.run(m, "server_consolidation", params={"exact": True, "exact_time_limit": 30})
+        e = p["efficacy"]
+        assert e["exact_optimal"] is True
+        assert e["lower_bound_hosts"] <= e["hosts_in_use_after"] <= h["hosts_in_use_after"]
+        assert e["exact_solution_bound"] == e["hosts_in_use_after"]
+        assert plan_violations(m, p) == []
+    p = registry.run(m, "server_consolidation", params={"exact": True, "exact_max_hosts": 5})
+    assert any("limited to 5 hosts" in w["message"] for w in p["warnings"])
