@@ -53,18 +53,25 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label(text: str) -> str:
+    key, sep, _ = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return text
+
+
 def _history(args: argparse.Namespace) -> int:
     from vigil_twin.services.metrics import write_history
     from vigil_twin.topology import TopologyError, load_topology
 
     try:
-        topology = load_topology(args.topology)
-    except TopologyError as exc:
+        twin = Twin(load_topology(args.topology))  # not started: only its stores are needed
+    except TopologyError as exc:  # services validate their own sections while loading
         print(f"vigil-twin: {exc}", file=sys.stderr)
         return 2
-    twin = Twin(topology)  # not started: only its stores are needed
+    labels = dict(item.split("=", 1) for item in args.label)
     try:
-        samples = write_history(twin.cloud, args.output, hours=args.hours, step=args.step, end=args.end)
+        samples = write_history(twin.cloud, args.output, args.hours, args.step, args.end, labels)
     finally:
         twin.httpd.server_close()  # never served: shutdown() would wait for a loop that never ran
         twin.cloud.close()
@@ -100,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     hist.add_argument("--end", type=float, default=None, help="last timestamp (epoch seconds), default now")
     hist.add_argument(
         "--output", "-o", required=True, help="file to write, for promtool tsdb create-blocks-from openmetrics"
+    )
+    hist.add_argument(
+        "--label", action="append", default=[], type=_label, help="KEY=VALUE added to every series (repeatable)"
     )
     hist.set_defaults(func=_history)
 
