@@ -80,12 +80,29 @@ def main() -> int:
             env=env,
             cwd=ROOT,
         )
+        if rc == 0:
+            show_after_state(env)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     if rc == 0:
-        print(f"demo: done; plan, report and model snapshot are in {OUT}")
+        print(f"demo: done; plan, report, state file and model snapshot are in {OUT}")
     return rc
+
+
+def show_after_state(env: dict) -> None:
+    """The cloud as the twin sees it once the plan ran: servers and service status per host."""
+    import openstack
+
+    os.environ["OS_CLIENT_CONFIG_FILE"] = env["OS_CLIENT_CONFIG_FILE"]
+    conn = openstack.connect(cloud="vigil-twin")
+    per_host: dict[str, int] = {}
+    for server in conn.compute.servers(all_projects=True):
+        per_host[server.compute_host] = per_host.get(server.compute_host, 0) + 1
+    print("demo: after the plan ran on the twin:")
+    print(f"  {'host':<12} {'service':<9} {'state':<6} servers")
+    for svc in sorted(conn.compute.services(binary="nova-compute"), key=lambda s: (len(s.host), s.host)):
+        print(f"  {svc.host:<12} {svc.status:<9} {svc.state:<6} {per_host.get(svc.host, 0)}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ def _serve(args: argparse.Namespace) -> int:
     started = time.monotonic()
     twin = Twin(topology, host=args.host, port=args.port, speed=args.speed)
     info = {"url": twin.url, "pid": os.getpid(), "startup_seconds": round(time.monotonic() - started, 3)}
+    if getattr(twin.cloud, "maas_url", None):  # MAAS credentials for clients that are not openstacksdk
+        info.update(maas_url=twin.cloud.maas_url, maas_api_key=twin.cloud.maas_api_key)
     if args.clouds_yaml:
         from vigil_twin.topology import write_clouds_yaml
 
