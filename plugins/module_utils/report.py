@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import html
+import re
 
 SHOWN_UNMOVABLE = 50  # keep reports readable on big clouds; the count is always exact
 
@@ -40,6 +41,11 @@ def _moves(plan):
             if dest:
                 out[a.get("resource")] = dest
     return out
+
+
+def natural_key(name):
+    """compute-2 sorts before compute-10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name or "")]
 
 
 def host_utilisation(model, plan):
@@ -69,7 +75,7 @@ def host_utilisation(model, plan):
                 "instances": count,
             }
         rows.append(row)
-    rows.sort(key=lambda r: r["hostname"])
+    rows.sort(key=lambda r: natural_key(r["hostname"]))
     return rows
 
 

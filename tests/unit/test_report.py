@@ -35,7 +35,7 @@ def _server(uuid, name, host, vcpus, ram, migratable="live", reason=""):
 
 def build():
     model = {
-        "nodes": _split("nodes", [_node("compute-1"), _node("compute-10")]),
+        "nodes": _split("nodes", [_node("compute-1"), _node("compute-10"), _node("compute-2")]),
         "instances": _split(
             "instances",
             [
@@ -68,6 +68,7 @@ def test_figures_follow_the_moves():
     # exact host matching: compute-10 keeps only the pinned server
     assert hosts["compute-10"]["after"]["instances"] == 1
     assert data["memory_moved_gb"] == 16.0
+    assert [h["hostname"] for h in data["hosts"]] == ["compute-1", "compute-2", "compute-10"]  # natural order
     assert [[r["id"] for r in w["actions"]] for w in data["waves"]] == [["a1"], ["a2"]]
     assert data["unmovable"][0]["reason"].startswith("pinned CPUs")
 
@@ -91,7 +92,7 @@ def test_markdown_and_html():
 
     parser = Check()
     parser.feed(page)
-    assert parser.opened.count("svg") == 1 and parser.opened.count("rect") == 4
+    assert parser.opened.count("svg") == 1 and parser.opened.count("rect") == 6
 
 
 def test_empty_plan_says_so():
