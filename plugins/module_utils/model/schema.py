@@ -43,8 +43,14 @@ TABLES = {
         Column(
             "hostname",
             "string",
-            "nova os-hypervisors hypervisor_hostname / os-services host",
-            "compute host name (exact match key)",
+            "nova os-services host (os-hypervisors service.host)",
+            "compute host name (exact match key; servers' host and migration target)",
+        ),
+        Column(
+            "hypervisor_hostname",
+            "string",
+            "nova os-hypervisors hypervisor_hostname",
+            "hypervisor node name (Placement provider name; may be an FQDN)",
         ),
         Column("hypervisor_id", "string", "nova os-hypervisors id", "hypervisor id (uuid from microversion 2.53)"),
         Column("rp_uuid", "string", "placement resource_providers uuid", "resource provider of the compute node"),
@@ -53,6 +59,12 @@ TABLES = {
         Column("state", "string", "nova os-services state", "up | down"),
         Column("disabled_reason", "string", "nova os-services disabled_reason", "why the service is disabled"),
         Column("forced_down", "bool", "nova os-services forced_down", "service forced down"),
+        Column(
+            "network_agent_up",
+            "bool",
+            "neutron agents alive / admin_state_up (L2 agent types)",
+            "the host's L2 agent is alive (true when Neutron has no agent for it or was not read)",
+        ),
         Column("az", "string", "nova os-availability-zone / os-aggregates availability_zone", "availability zone"),
         Column("aggregates", "object", "nova os-aggregates hosts", "list of aggregate names the host is in"),
         Column("traits", "object", "placement resource_providers/{uuid}/traits", "list of traits of the provider"),
@@ -97,6 +109,12 @@ TABLES = {
         Column("pinned", "bool", "flavor hw:cpu_policy=dedicated / resources:PCPU", "uses pinned CPUs"),
         Column("pci", "bool", "flavor pci_passthrough:alias, neutron ports vnic_type direct", "uses PCI or SR-IOV"),
         Column("vgpu", "bool", "flavor resources:VGPU", "uses a vGPU"),
+        Column(
+            "block_migration",
+            "bool",
+            "derived: image-backed root disk, ephemeral or swap",
+            "has local disks: a live migration copies them unless instance storage is shared",
+        ),
         Column("migratable", "string", "derived", "live | cold | no"),
         Column("migratable_reason", "string", "derived", "why not live/cold migratable"),
     ],
@@ -187,10 +205,39 @@ def dtypes(table):
     return dict((c.name, c.dtype) for c in TABLES[table])
 
 
+def _cell(text):
+    return text.replace("|", "\\|")
+
+
 def to_markdown():
     out = ["# The cluster model", "", "Generated from `plugins/module_utils/model/schema.py`.", ""]
     for table, cols in TABLES.items():
         out += ["## %s" % table, "", "| column | dtype | source | meaning |", "|---|---|---|---|"]
-        out += ["| `%s` | %s | %s | %s |" % (c.name, c.dtype, c.source, c.description) for c in cols]
+        out += ["| `%s` | %s | %s | %s |" % (c.name, c.dtype, _cell(c.source), _cell(c.description)) for c in cols]
         out.append("")
     return "\n".join(out)
+
+
+BEGIN_MARK = "<!-- BEGIN GENERATED from schema.py: do not edit by hand -->"
+END_MARK = "<!-- END GENERATED -->"
+
+
+def update_markdown(text):
+    """`text` (docs/model.md) with the part between the markers replaced by `to_markdown()`."""
+    head, sep, rest = text.partition(BEGIN_MARK)
+    if not sep:
+        raise ValueError("no %r marker" % BEGIN_MARK)
+    sep, tail = rest.partition(END_MARK)[1:]
+    if not sep:
+        raise ValueError("no %r marker" % END_MARK)
+    return head + BEGIN_MARK + "\n" + to_markdown() + "\n" + END_MARK + tail
+
+
+if __name__ == "__main__":  # python -m ...model.schema docs/model.md  (rewrites the generated part)
+    import sys
+
+    for doc in sys.argv[1:]:
+        with open(doc) as fh:
+            new = update_markdown(fh.read())
+        with open(doc, "w") as fh:
+            fh.write(new)
