@@ -51,6 +51,13 @@ options:
       - Ironic nodes per request.
     type: int
     default: 1000
+  model:
+    description:
+      - A cluster model from M(vigil.openstack.compute_model_info). When given, the returned
+        C(model) is that model with the C(baremetal) table added and the C(nodes) table's
+        C(power_backend), C(power_node_id) and C(power_state) filled from it (exact host
+        names), which strategies and M(vigil.openstack.node_power) use to power hosts.
+    type: dict
 extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.maas
@@ -91,6 +98,7 @@ model:
   description:
     - The bare-metal part of vigil's cluster model, in pandas C(split) orientation; columns
       are documented in docs/model.md.
+    - With I(model), the whole given model with C(baremetal) added and C(nodes) linked to it.
   returned: always
   type: dict
   contains:
@@ -132,6 +140,7 @@ ARGUMENT_SPEC = dict(
     backends=dict(type="list", elements="str", choices=list(sources.BACKENDS)),
     link_compute=dict(type="bool", default=True),
     page_size=dict(type="int", default=1000),
+    model=dict(type="dict"),
 )
 
 
@@ -147,9 +156,20 @@ def run(module):
     meta = {"cloud": cloud, "backends": backends, "skipped": raw["skipped"]}
     if raw["skipped"]:
         module.warn("skipped: " + "; ".join(s["reason"] for s in raw["skipped"]))
+    tables = {"baremetal": table}
+    if params["model"] is not None:
+        try:
+            given = frame.load_model(params["model"])
+        except (ValueError, KeyError, TypeError) as exc:
+            module.fail_json(msg="model: not a vigil cluster model (%s)" % exc)
+        if "nodes" in given:
+            given["nodes"] = baremetal.link_nodes(given["nodes"], table)
+        given.update(tables)
+        tables = given
+        meta = dict(params["model"].get(frame.META) or {}, baremetal=meta)
     module.exit_json(
         changed=False,
-        model=frame.dump_model({"baremetal": table}, meta),
+        model=frame.dump_model(tables, meta),
         hostvars=dict(zip(table["id"].tolist(), extras)),
         unlinked=sorted(table.loc[table["hostname"] == "", "name"].tolist()),
         skipped_services=raw["skipped"],

@@ -77,7 +77,9 @@ def run_playbook(
         path.write_text(playbook if isinstance(playbook, str) else yaml.safe_dump(playbook, sort_keys=False))
     results_file = tmp_path / "results.jsonl"
     results_file.unlink(missing_ok=True)
-    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)]
+    cmd = [str(BIN / "ansible-playbook"), "-c", "local", str(path)]
+    if "-i" not in (args or []):
+        cmd[1:1] = ["-i", "localhost,"]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     cmd += args or []

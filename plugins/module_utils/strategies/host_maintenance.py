@@ -28,6 +28,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base im
     host_index,
     params_schema,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import str_col
 
 NAME = "host_maintenance"
 GOAL = "cluster_maintaining"
@@ -47,6 +48,16 @@ PARAMS = params_schema(
             "default": False,
             "description": "leave stopped servers in place",
         },
+        "disabled_reason": {
+            "type": ["string", "null"],
+            "default": None,
+            "description": "reason recorded on the disabled compute service (default: vigil: host_maintenance)",
+        },
+        "power_off": {
+            "type": "boolean",
+            "default": False,
+            "description": "power the host off through Ironic or MAAS once it is empty and disabled",
+        },
     },
     required=["maintenance_node"],
 )
@@ -65,7 +76,7 @@ def run(ctx):
         raise StrategyError("params.maintenance_node: %s is outside the scope" % p["maintenance_node"])
     acts = ActionList(pl)
     if pl.host_enabled[m]:
-        acts.disable_first.append((pl.hostnames[m], disable_reason(NAME)))
+        acts.disable_first.append((pl.hostnames[m], p["disabled_reason"] or disable_reason(NAME)))
     pl.host_ok[m] = False
     backup = None
     if p["backup_node"]:
@@ -102,6 +113,15 @@ def run(ctx):
         acts.enable = []  # nothing goes there: do not touch it
         pl.host_ok[backup] = pl.host_enabled[backup]
         pl.enabled_by_plan.discard(backup)
+    if p["power_off"]:
+        backend = str_col(pl.nodes, "power_backend")[m]
+        node_id = str_col(pl.nodes, "power_node_id")[m]
+        if left:
+            ctx.warn(pl.hostnames[m], "not powered off: %d servers stay on it" % len(left))
+        elif backend not in ("ironic", "maas") or not node_id:
+            ctx.warn(pl.hostnames[m], "not powered off: no Ironic node or MAAS machine is linked to it")
+        elif str_col(pl.nodes, "power_state")[m] != "off":
+            acts.power_off.append((pl.hostnames[m], backend, node_id))
     moves = pl.moves()
     actions = acts.build()
     return actions, {

@@ -1,0 +1,126 @@
+"""The operator's journey: each playbook run against the twin, asserting the cloud's end state."""
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import openstack
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = ROOT / "playbooks"
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _conn():
+    return openstack.connect(cloud="vigil-twin")
+
+
+def _hosts():
+    return {s.id: s.compute_host for s in _conn().compute.servers(all_projects=True)}
+
+
+def _services():
+    return {s.host: s for s in _conn().compute.services(binary="nova-compute")}
+
+
+def _mutations(twin):
+    log = json.loads(openstack.connect(cloud="vigil-twin").session.get(twin.url + "/admin/requests?log=1").content)["log"]
+    return [r for r in log if r["method"] in MUTATING and r["service"] not in ("identity", "admin")]
+
+
+def _only(out: Path, pattern: str) -> Path:
+    files = sorted(out.glob(pattern))
+    assert len(files) == 1, f"{pattern}: {files}"
+    return files[0]
+
+
+def test_optimize_audit_changes_nothing_and_writes_private_files(twin, playbook, tmp_path):
+    before = _hosts()
+    out = tmp_path / "out"
+    run = playbook(PLAYBOOKS / "optimize.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out)})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert _mutations(twin) == []
+    assert _hosts() == before
+    plan = json.loads(_only(out, "plan-*.json").read_text())
+    assert plan["goal"] == "server_consolidation" and plan["actions"]
+    for path in [_only(out, "plan-*.json"), _only(out, "report-*.md"), _only(out, "report-*.html"), _only(out, "model-*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    stats = run.task("Publish the key figures as job artifacts")["ansible_stats"]["data"]
+    assert stats["vigil_plan_id"] == plan["id"]
+    assert stats["vigil_actions_total"] == len(plan["actions"])
+
+
+def test_optimize_apply_then_apply_plan_again_changes_nothing(twin, playbook, tmp_path):
+    out = tmp_path / "out"
+    extra = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out), "vigil_apply": True}
+    run = playbook(PLAYBOOKS / "optimize.yml", extra_vars=extra)
+    assert run.rc == 0, run.stdout + run.stderr
+    plan_file = _only(out, "plan-*.json")
+    plan = json.loads(plan_file.read_text())
+    hosts, services = _hosts(), _services()
+    moved = [a for a in plan["actions"] if a["type"] == "migrate"]
+    assert moved
+    for action in moved:  # every server where the plan said
+        assert hosts[action["resource"]] == action["input"]["destination_node"], action
+    for action in (a for a in plan["actions"] if a["type"] == "compute_service"):
+        assert services[action["input"]["host"]].status == action["input"]["state"]
+        assert not [s for s, h in hosts.items() if h == action["input"]["host"]]  # disabled hosts are empty
+    servers = list(_conn().compute.servers(all_projects=True))
+    assert all(s.status in ("ACTIVE", "SHUTOFF") for s in servers)
+    mutations = len(_mutations(twin))
+
+    again = playbook(PLAYBOOKS / "apply_plan.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out), "vigil_plan_file": str(plan_file)})
+    assert again.rc == 0, again.stdout + again.stderr
+    assert again.task("Apply the plan")["changed"] is False
+    assert len(_mutations(twin)) == mutations  # not one more mutating call
+    assert _hosts() == hosts
+
+
+def test_host_maintenance_evacuates_disables_and_returns(twin, playbook, tmp_path):
+    host = "compute-4"  # one of its servers is SHUTOFF: evacuated by a cold migration
+    assert [s for s, h in _hosts().items() if h == host]
+    extra = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path / "out"), "vigil_maintenance_reason": "disk swap"}
+    run = playbook(PLAYBOOKS / "host_maintenance.yml", args=["-i", f"{host},"], extra_vars=extra)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert not [s for s, h in _hosts().items() if h == host]
+    svc = _services()[host]
+    assert (svc.status, svc.disabled_reason) == ("disabled", "disk swap")
+    assert _services()["compute-1"].status == "enabled"
+
+    back = playbook(PLAYBOOKS / "host_maintenance.yml", args=["-i", f"{host},"], extra_vars={**extra, "vigil_maintenance_action": "return"})
+    assert back.rc == 0, back.stdout + back.stderr
+    assert _services()[host].status == "enabled"
+
+
+def test_bad_role_variables_fail_before_anything_runs(twin, playbook, tmp_path):
+    run = playbook(PLAYBOOKS / "optimize.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path), "vigil_collect_storage": "perhaps"})
+    assert run.rc != 0
+    assert "vigil_collect_storage" in run.stdout + run.stderr
+    assert _mutations(twin) == []
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make system-deps installs it)")
+def test_report_renders_in_a_real_browser(twin, playbook, tmp_path):
+    out = tmp_path / "out"
+    run = playbook(PLAYBOOKS / "optimize.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out)})
+    assert run.rc == 0, run.stdout + run.stderr
+    plan = json.loads(_only(out, "plan-*.json").read_text())
+    page = _only(out, "report-*.html")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", "--enable-logging=stderr", "--v=0"]  # fmt: skip
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
+    assert "CONSOLE" not in dom.stderr, [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+    assert f'<span id="actions-total">{len(plan["actions"])}</span>' in dom.stdout
+    assert f'data-indicator="released_compute_nodes_count">{plan["efficacy"]["released_compute_nodes_count"]}<' in dom.stdout
+    assert dom.stdout.count("<tr data-host=") == len(_services())
