@@ -26,14 +26,17 @@ options:
   node:
     description:
       - Ironic node uuid or name, or MAAS machine C(system_id).
+      - When omitted, the Ironic node or MAAS machine linked to I(hostname) is looked up
+        (exact name; Ironic C(extra.compute_hostname) or node name, MAAS hostname), in Ironic
+        and, when I(maas_url) or C(MAAS_URL) is set, in MAAS; I(backend) then follows the
+        record found.
     type: str
-    required: true
   backend:
     description:
-      - Which service powers the host.
+      - Which service powers the host. Defaults to C(ironic) when I(node) is given, and to
+        the backend of the linked record when it is looked up by I(hostname).
     type: str
     choices: [ironic, maas]
-    default: ironic
   state:
     description:
       - Desired power state. MAAS has no reboot, so C(reboot) there is power off, wait, power on.
@@ -98,6 +101,12 @@ EXAMPLES = r"""
     node: 4y3h7n
     hostname: compute-03
     state: "on"
+
+- name: Power on whatever powers compute-05 (Ironic or MAAS, looked up by exact host name)
+  vigil.openstack.node_power:
+    cloud: prod
+    hostname: compute-05
+    state: "on"
 """
 
 RETURN = r"""
@@ -134,12 +143,30 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner imp
     make_ctx,
     run_module_action,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import baremetal as sources
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
     connect,
     connect_maas,
     maas_argument_spec,
     openstack_argument_spec,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.model import baremetal
+
+
+def linked_node(module, p):
+    """(node id, backend) of the bare-metal record that powers host ``hostname``, exactly."""
+    backends = [p["backend"]] if p["backend"] else None
+    try:
+        raw = sources.collect(p, backends, link_compute=False)
+    except Exception as exc:  # noqa: BLE001 - one line for the user
+        module.fail_json(msg="looking up the node of %s: %s" % (p["hostname"], exc))
+    table = baremetal.build(raw["ironic"], raw["maas"])
+    rows = table[table["hostname"] == p["hostname"]]
+    if rows.empty:
+        module.fail_json(
+            msg="no Ironic node or MAAS machine is linked to compute host %s; give node and backend" % p["hostname"]
+        )
+    return str(rows["id"].iloc[0]), str(rows["backend"].iloc[0])
 
 
 def main():
@@ -147,16 +174,19 @@ def main():
     spec.update(maas_argument_spec())
     spec.update(POLL_SPEC)
     spec.update(
-        node=dict(type="str", required=True),
-        backend=dict(type="str", choices=["ironic", "maas"], default="ironic"),
+        node=dict(type="str"),
+        backend=dict(type="str", choices=["ironic", "maas"]),
         state=dict(type="str", choices=["on", "off", "reboot"], required=True),
         hostname=dict(type="str"),
         force=dict(type="bool", default=False),
         stop_mode=dict(type="str", choices=["hard", "soft"], default="hard"),
         timeout=dict(type="int", default=300),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, required_one_of=[("node", "hostname")])
     p = module.params
+    if not p["node"]:
+        p["node"], p["backend"] = linked_node(module, p)
+    p["backend"] = p["backend"] or "ironic"
     try:
         conn = connect_retrying(connect, p)
         maas = connect_maas(p) if p["backend"] == "maas" else None

@@ -80,19 +80,26 @@ def test_optimize_apply_then_apply_plan_again_changes_nothing(twin, playbook, tm
     assert _hosts() == hosts
 
 
-def test_host_maintenance_evacuates_disables_and_returns(twin, playbook, tmp_path):
-    host = "compute-4"  # one of its servers is SHUTOFF: evacuated by a cold migration
+def _ironic_power(name):
+    return _conn().baremetal.find_node(name, ignore_missing=False).power_state
+
+
+def test_host_maintenance_evacuates_disables_powers_off_and_returns(twin, playbook, tmp_path):
+    host = "compute-4"  # powered by Ironic node bm-compute-4; one of its servers is SHUTOFF (cold move)
     assert [s for s, h in _hosts().items() if h == host]
-    extra = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path / "out"), "vigil_maintenance_reason": "disk swap"}
+    extra = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path / "out"), "vigil_maintenance_reason": "disk swap",
+             "vigil_maintenance_power_off": True}  # fmt: skip
     run = playbook(PLAYBOOKS / "host_maintenance.yml", args=["-i", f"{host},"], extra_vars=extra)
     assert run.rc == 0, run.stdout + run.stderr
     assert not [s for s, h in _hosts().items() if h == host]
     svc = _services()[host]
     assert (svc.status, svc.disabled_reason) == ("disabled", "disk swap")
+    assert _ironic_power("bm-compute-4") == "power off"
     assert _services()["compute-1"].status == "enabled"
 
     back = playbook(PLAYBOOKS / "host_maintenance.yml", args=["-i", f"{host},"], extra_vars={**extra, "vigil_maintenance_action": "return"})
     assert back.rc == 0, back.stdout + back.stderr
+    assert _ironic_power("bm-compute-4") == "power on"
     assert _services()[host].status == "enabled"
 
 
