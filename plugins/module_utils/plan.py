@@ -273,8 +273,16 @@ def validate_plan(plan):
 
 
 _ACTION_KEYS = frozenset(ACTION_SCHEMA["properties"])
-_NONEMPTY = lambda v: isinstance(v, str) and v != ""  # noqa: E731
-_OPT_STR = lambda v: v is None or isinstance(v, str)  # noqa: E731
+
+
+def _NONEMPTY(v):  # noqa: N802 - reads as a constant predicate in _INPUT_OK
+    return isinstance(v, str) and v != ""
+
+
+def _OPT_STR(v):  # noqa: N802
+    return v is None or isinstance(v, str)
+
+
 _INPUT_OK = {
     "migrate": lambda i: (
         i.get("migration_type") in ("live", "cold")

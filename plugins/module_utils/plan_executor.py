@@ -395,7 +395,7 @@ class PlanExecutor:
                             running[pool.submit(self._execute, aid, local)] = aid
                 if not running:
                     break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                done, _unused = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in done:
                     aid = running.pop(future)
                     self._finish(aid, future.result())

@@ -298,13 +298,27 @@ def to_html(data):
         '<h2>RAM allocation per host</h2><p class="legend"><span style="background:#b8bec9"></span>before<span style="background:#2f6fdb"></span>after</p>'
     )
     p.append(_bars_svg(data["hosts"]))
-    p.append(
-        '<table id="hosts"><tr><th>host</th><th>service</th><th>vCPU % before</th><th>vCPU % after</th><th>RAM % before</th><th>RAM % after</th><th>servers before</th><th>servers after</th></tr>'
+    heads = (
+        "host",
+        "service",
+        "vCPU % before",
+        "vCPU % after",
+        "RAM % before",
+        "RAM % after",
+        "servers before",
+        "servers after",
+    )
+    p.append('<table id="hosts"><tr>%s</tr>' % "".join("<th>%s</th>" % e(t) for t in heads))
+    row = (
+        '<tr data-host="%s"><td>%s</td><td>%s/%s</td>'
+        + '<td class="num">%s</td>' * 4
+        + '<td class="num">%d</td>' * 2
+        + "</tr>"
     )
     for h in data["hosts"]:
         b, a = h["before"], h["after"]
         p.append(
-            '<tr data-host="%s"><td>%s</td><td>%s/%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%d</td><td class="num">%d</td></tr>'
+            row
             % (
                 e(h["hostname"]),
                 e(h["hostname"]),

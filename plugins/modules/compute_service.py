@@ -20,7 +20,7 @@ description:
     and makes no mutating call. Disabling an already disabled service with another reason
     updates the reason.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   host:
     description:

@@ -21,7 +21,7 @@ description:
   - Idempotent for C(on) and C(off) - a node already in that power state gives
     C(changed=false) without any mutating call. C(reboot) always acts.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   node:
     description:

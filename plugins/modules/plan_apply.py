@@ -30,7 +30,7 @@ description:
   - Never forces anything - no forced migration, no power off of a host that still has
     instances or an enabled compute service.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   plan:
     description:
@@ -45,8 +45,13 @@ options:
     description:
       - Path of the state file that records progress and makes re-runs resume.
       - Defaults to I(plan_file) with C(.state.json) appended, or to
-        C(~/.vigil/state/<plan id>.json) when the plan is given as a variable.
+        I(state_dir)C(/<plan id>.json) when the plan is given as a variable.
     type: path
+  state_dir:
+    description:
+      - Directory of state files when neither I(state_file) nor I(plan_file) is given.
+    type: path
+    default: ~/.vigil/state
   on_failure:
     description:
       - C(stop) - after a failed action no new action starts; actions not started are CANCELLED.
@@ -235,7 +240,7 @@ def default_state_file(params, plan):
         return params["state_file"]
     if params["plan_file"]:
         return params["plan_file"] + ".state.json"
-    return os.path.join(os.path.expanduser("~"), ".vigil", "state", "%s.json" % plan.get("id", "plan"))
+    return os.path.join(params["state_dir"], "%s.json" % plan.get("id", "plan"))
 
 
 def main():
@@ -246,6 +251,7 @@ def main():
         plan=dict(type="dict"),
         plan_file=dict(type="path"),
         state_file=dict(type="path"),
+        state_dir=dict(type="path", default="~/.vigil/state"),
         on_failure=dict(type="str", choices=["stop", "continue_independent"], default="stop"),
         on_stale=dict(type="str", choices=["skip", "stop"], default="skip"),
         concurrency=dict(type="dict", default={}),

@@ -143,7 +143,7 @@ def main():
                 os.replace(path + ".tmp", path)
                 changed = True
     else:
-        changed = any(not os.path.exists(path) for path, _ in outputs)
+        changed = any(not os.path.exists(path) for path, _unused in outputs)
     stats = {
         "vigil_plan_id": data["plan_id"],
         "vigil_goal": data["goal"],
@@ -152,7 +152,7 @@ def main():
         "vigil_memory_moved_gb": data["memory_moved_gb"],
         "vigil_efficacy": data["efficacy"],
     }
-    module.exit_json(changed=changed, files=[path for path, _ in outputs], stats=stats, markdown=markdown)
+    module.exit_json(changed=changed, files=[path for path, _unused in outputs], stats=stats, markdown=markdown)
 
 
 if __name__ == "__main__":

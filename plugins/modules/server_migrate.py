@@ -25,7 +25,7 @@ description:
   - A cold migration that lands on another host than I(destination) is reverted
     (C(revertResize)) and the task fails.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   server:
     description:

@@ -20,7 +20,7 @@ description:
     mutating call; a resize found in progress (or waiting for confirmation) is finished, not
     started again.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   server:
     description:

@@ -20,7 +20,7 @@ description:
   - Idempotent. A volume already on I(destination_pool) (or of I(destination_type)) gives
     C(changed=false) without any mutating call; a migration found in progress is waited for.
 author:
-  - vigil contributors
+  - vigil contributors (@vigil-openstack)
 options:
   volume:
     description:

@@ -84,7 +84,13 @@ def run_playbook(
         cmd += ["-e", json.dumps(extra_vars)]
     cmd += args or []
     proc = subprocess.run(
-        cmd, env=ansible_env(tmp_path, clouds_yaml, env), capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        check=False,
+        args=cmd,
+        env=ansible_env(tmp_path, clouds_yaml, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
     )
     results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)

@@ -279,7 +279,8 @@ def _inventory(tmp_path, twin, config, extra_env=None):
         ),
     )
     proc = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
+        check=False,
+        args=[str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
         env=env,
         capture_output=True,
         text=True,
@@ -367,7 +368,8 @@ def test_inventory_clear_error(tmp_path, rest_twin):
         tmp_path, rest_twin.clouds_yaml, {"OS_CLOUD": "vigil-twin-member", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
     )
     proc = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
+        check=False,
+        args=[str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
         env=env,
         capture_output=True,
         text=True,
@@ -388,7 +390,8 @@ def test_inventory_awx_project_source(tmp_path, rest_twin):
     env = ansible_env(tmp_path, awx_clouds, {"MAAS_URL": rest_twin.maas_url, "MAAS_API_KEY": rest_twin.maas_api_key})
     env.pop("OS_CLOUD", None)
     proc = subprocess.run(
-        [str(BIN / "ansible-inventory"), "-i", str(path), "--list", "--export"],
+        check=False,
+        args=[str(BIN / "ansible-inventory"), "-i", str(path), "--list", "--export"],
         env=env,
         capture_output=True,
         text=True,

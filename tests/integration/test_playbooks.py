@@ -27,7 +27,9 @@ def _services():
 
 
 def _mutations(twin):
-    log = json.loads(openstack.connect(cloud="vigil-twin").session.get(twin.url + "/admin/requests?log=1").content)["log"]
+    log = json.loads(openstack.connect(cloud="vigil-twin").session.get(twin.url + "/admin/requests?log=1").content)[
+        "log"
+    ]
     return [r for r in log if r["method"] in MUTATING and r["service"] not in ("identity", "admin")]
 
 
@@ -46,7 +48,12 @@ def test_optimize_audit_changes_nothing_and_writes_private_files(twin, playbook,
     assert _hosts() == before
     plan = json.loads(_only(out, "plan-*.json").read_text())
     assert plan["goal"] == "server_consolidation" and plan["actions"]
-    for path in [_only(out, "plan-*.json"), _only(out, "report-*.md"), _only(out, "report-*.html"), _only(out, "model-*")]:
+    for path in [
+        _only(out, "plan-*.json"),
+        _only(out, "report-*.md"),
+        _only(out, "report-*.html"),
+        _only(out, "model-*"),
+    ]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     stats = run.task("Publish the key figures as job artifacts")["ansible_stats"]["data"]
@@ -73,7 +80,10 @@ def test_optimize_apply_then_apply_plan_again_changes_nothing(twin, playbook, tm
     assert all(s.status in ("ACTIVE", "SHUTOFF") for s in servers)
     mutations = len(_mutations(twin))
 
-    again = playbook(PLAYBOOKS / "apply_plan.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out), "vigil_plan_file": str(plan_file)})
+    again = playbook(
+        PLAYBOOKS / "apply_plan.yml",
+        extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out), "vigil_plan_file": str(plan_file)},
+    )
     assert again.rc == 0, again.stdout + again.stderr
     assert again.task("Apply the plan")["changed"] is False
     assert len(_mutations(twin)) == mutations  # not one more mutating call
@@ -97,14 +107,21 @@ def test_host_maintenance_evacuates_disables_powers_off_and_returns(twin, playbo
     assert _ironic_power("bm-compute-4") == "power off"
     assert _services()["compute-1"].status == "enabled"
 
-    back = playbook(PLAYBOOKS / "host_maintenance.yml", args=["-i", f"{host},"], extra_vars={**extra, "vigil_maintenance_action": "return"})
+    back = playbook(
+        PLAYBOOKS / "host_maintenance.yml",
+        args=["-i", f"{host},"],
+        extra_vars={**extra, "vigil_maintenance_action": "return"},
+    )
     assert back.rc == 0, back.stdout + back.stderr
     assert _ironic_power("bm-compute-4") == "power on"
     assert _services()[host].status == "enabled"
 
 
 def test_bad_role_variables_fail_before_anything_runs(twin, playbook, tmp_path):
-    run = playbook(PLAYBOOKS / "optimize.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path), "vigil_collect_storage": "perhaps"})
+    run = playbook(
+        PLAYBOOKS / "optimize.yml",
+        extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path), "vigil_collect_storage": "perhaps"},
+    )
     assert run.rc != 0
     assert "vigil_collect_storage" in run.stdout + run.stderr
     assert _mutations(twin) == []
@@ -113,7 +130,9 @@ def test_bad_role_variables_fail_before_anything_runs(twin, playbook, tmp_path):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make system-deps installs it)")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make system-deps installs it)"
+)
 def test_report_renders_in_a_real_browser(twin, playbook, tmp_path):
     out = tmp_path / "out"
     run = playbook(PLAYBOOKS / "optimize.yml", extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out)})
@@ -122,12 +141,22 @@ def test_report_renders_in_a_real_browser(twin, playbook, tmp_path):
     page = _only(out, "report-*.html")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", "--enable-logging=stderr", "--v=0"]  # fmt: skip
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        check=False, args=[CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
     assert "CONSOLE" not in dom.stderr, [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     assert f'<span id="actions-total">{len(plan["actions"])}</span>' in dom.stdout
-    assert f'data-indicator="released_compute_nodes_count">{plan["efficacy"]["released_compute_nodes_count"]}<' in dom.stdout
+    assert (
+        f'data-indicator="released_compute_nodes_count">{plan["efficacy"]["released_compute_nodes_count"]}<'
+        in dom.stdout
+    )
     assert dom.stdout.count("<tr data-host=") == len(_services())

@@ -47,8 +47,8 @@ def nodes_frame(
         "forced_down": [False] * n,
         "network_agent_up": [True] * n,
         "az": list(az) if az is not None else ["nova"] * n,
-        "aggregates": list(aggregates) if aggregates is not None else [[] for _ in range(n)],
-        "traits": list(traits) if traits is not None else [[] for _ in range(n)],
+        "aggregates": list(aggregates) if aggregates is not None else [[] for _unused in range(n)],
+        "traits": list(traits) if traits is not None else [[] for _unused in range(n)],
         "vcpu_total": list(vcpus),
         "vcpu_reserved": [0] * n,
         "vcpu_allocation_ratio": [ratio[0]] * n,
@@ -155,7 +155,7 @@ def add_metrics(model, seed=0, coverage=1.0):
     cols = ("resource_type", "resource_id", "metric", "aggregate", "period_s", "value")
     model["metrics"] = frame.from_columns("metrics", {c: [r[k] for r in rows] for k, c in enumerate(cols)})
     model["instances"] = inst.copy()
-    model["instances"]["metadata"] = [{"priority": int(rng.integers(0, 3))} for _ in range(len(inst))]
+    model["instances"]["metadata"] = [{"priority": int(rng.integers(0, 3))} for _unused in range(len(inst))]
     return model
 
 
@@ -186,7 +186,7 @@ def add_storage(model, seed=0, pools=4, volumes=40):
     vcols["host"] = vcols["pool"]
     vcols["name"] = vcols["id"]
     vcols["migration_status"] = [None] * len(vrows)
-    vcols["attachments"] = [[] for _ in vrows]
+    vcols["attachments"] = [[] for _unused in vrows]
     model["volumes"] = frame.from_columns("volumes", vcols)
     model["pools"] = frame.from_columns(
         "pools",

@@ -66,7 +66,7 @@ def test_until_treats_transient_errors_as_not_yet_but_raises_others():
 
     assert Poller(interval=1, clock=clock).until(probe, 60, "x") == "done"
     with pytest.raises(HttpError):
-        Poller(clock=clock).until(lambda: (_ for _ in ()).throw(HttpError(409)), 60, "x")
+        Poller(clock=clock).until(lambda: (_unused for _unused in ()).throw(HttpError(409)), 60, "x")
 
 
 def test_retry_retries_reads_on_5xx_only():
@@ -81,7 +81,7 @@ def test_retry_retries_reads_on_5xx_only():
 
     assert Poller(clock=clock).retry(read, "read") == 42 and len(calls) == 3
     with pytest.raises(HttpError):
-        Poller(clock=clock).retry(lambda: (_ for _ in ()).throw(HttpError(404)), "read")
+        Poller(clock=clock).retry(lambda: (_unused for _unused in ()).throw(HttpError(404)), "read")
 
 
 def test_submit_does_not_resend_a_call_that_landed():
@@ -112,7 +112,9 @@ def test_submit_resends_only_when_the_call_did_not_land():
 
 def test_submit_turns_client_errors_into_action_errors():
     with pytest.raises(ActionError, match="migrate: HTTP 409"):
-        Poller(clock=FakeClock()).submit(lambda: (_ for _ in ()).throw(HttpError(409)), lambda: False, "migrate")
+        Poller(clock=FakeClock()).submit(
+            lambda: (_unused for _unused in ()).throw(HttpError(409)), lambda: False, "migrate"
+        )
 
 
 def test_is_transient():
@@ -189,7 +191,7 @@ def test_flow_stale_and_refused_and_check_mode_call_nothing():
 def test_a_call_the_cloud_refused_changed_nothing():
     class Refused(Toy):
         def execute(self, state):
-            self.submit(lambda: (_ for _ in ()).throw(HttpError(400)), lambda: False, "migrate")
+            self.submit(lambda: (_unused for _unused in ()).throw(HttpError(400)), lambda: False, "migrate")
 
     ctx = {"world": {"on": False}, "calls": [], "poller": Poller(clock=FakeClock())}
     action = Refused({"id": "t", "type": "toy", "resource": "r"}, ctx)

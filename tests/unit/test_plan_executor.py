@@ -36,7 +36,7 @@ class World:
 
     def host_load(self):
         load = {}
-        for _, hosts in self.running:
+        for _unused, hosts in self.running:
             for h in hosts:
                 load[h] = load.get(h, 0) + 1
         return load
@@ -373,7 +373,10 @@ def test_wave_by_wave_with_one_state_file(tmp_path):
     plan = make_plan(
         [mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h9", parents=["a1"]), mig("a3", "s3", "h3", "h8")]
     )
-    run_ = lambda only: executor(plan, world, tmp_path, only=only).run()  # noqa: E731
+
+    def run_(only):
+        return executor(plan, world, tmp_path, only=only).run()
+
     waves = executor(plan, world, tmp_path).waves()
     assert waves == [["a1", "a3"], ["a2"]]
     first = run_(waves[0])

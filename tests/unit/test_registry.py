@@ -81,7 +81,10 @@ def test_split_model_round_trip(model):
     p = registry.run(split, "server_consolidation")
     q = registry.run(model, "server_consolidation")
     assert p["model_digest"] == "sha256:abc" and q["model_digest"].startswith("sha256:")
-    strip = lambda plan: [(a["type"], a["resource"], a["input"]) for a in plan["actions"]]  # noqa: E731
+
+    def strip(plan):
+        return [(a["type"], a["resource"], a["input"]) for a in plan["actions"]]
+
     assert strip(p) == strip(q)
 
 

@@ -96,7 +96,7 @@ def test_markdown_and_html():
 
 
 def test_empty_plan_says_so():
-    model, _ = build()
+    model, _unused = build()
     plan = planlib.new_plan("server_consolidation", "node_resource_consolidation")
     data = report.report_data(model, plan, [])
     assert "nothing to do" in report.to_markdown(data)

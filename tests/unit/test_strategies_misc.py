@@ -68,9 +68,9 @@ def test_host_maintenance_switches_and_errors():
         "cluster_maintaining",
         params={"maintenance_node": "h0", "disable_live_migration": True, "disable_cold_migration": False},
     )
-    assert sorted(t for *_, t in migrations(p)) == ["cold", "cold"]
+    assert sorted(t for *_unused, t in migrations(p)) == ["cold", "cold"]
     p = registry.run(m, "cluster_maintaining", params={"maintenance_node": "h0", "disable_cold_migration": True})
-    assert [t for *_, t in migrations(p)] == ["live"]
+    assert [t for *_unused, t in migrations(p)] == ["live"]
     assert plan_violations(m, p) == []
     with pytest.raises(registry.StrategyError, match="params.maintenance_node: unknown compute node 'hx'"):
         registry.run(m, "cluster_maintaining", params={"maintenance_node": "hx"})
@@ -92,7 +92,7 @@ def test_workload_stabilization_lowers_std_with_metrics():
     assert p["warnings"] == []
     # 6/2/0 servers of equal load: the optimum is 3/3/2 (sorted), reached in 3 moves
     hosts = list(m["instances"]["host"])
-    for srv, _, dst, _ in migrations(p):
+    for srv, _unused, dst, _unused in migrations(p):
         hosts[int(srv[1:])] = dst
     assert sorted(np.bincount([int(h[1]) for h in hosts], minlength=3)) == [2, 3, 3]
     assert e["instance_migrations_count"] == 3
@@ -148,7 +148,10 @@ def test_workload_balance_threshold():
 
 def test_thermal_airflow_noisy():
     m = cluster([("h0", 2, 2048), ("h0", 4, 4096), ("h1", 2, 2048)], hosts=3)
-    node = lambda met, vals: [("node", "h%d" % k, met, v) for k, v in enumerate(vals)]  # noqa: E731
+
+    def node(met, vals):
+        return [("node", "h%d" % k, met, v) for k, v in enumerate(vals)]
+
     m["metrics"] = metrics(
         node("outlet_temp_c", [40, 30, 20])
         + node("airflow", [500, 300, 100])
@@ -240,7 +243,7 @@ def test_zone_migration_nodes_pools_and_caps():
     migs = migrations(p)
     vols = [a for a in p["actions"] if a["type"] == "volume_migrate"]
     assert len(migs) == 4 and len(vols) == 3  # caps: 2 per node, 2 per pool, 7 in total
-    assert all(d not in ("cmp0000", "cmp0001") for _, _, d, _ in migs)
+    assert all(d not in ("cmp0000", "cmp0001") for _unused, _unused, d, _unused in migs)
     assert {a["input"]["migration_type"] for a in vols} == {"migrate", "retype"}
     assert plan_violations(m, p) == [] and pool_violations(m, p) == []
     with pytest.raises(registry.StrategyError, match="give compute_nodes and/or storage_pools"):

@@ -77,12 +77,14 @@ class ComputeServiceAction(Action):
 
     def execute(self, state):
         svc = state["service"]
-        if self.target == "enabled":
-            call = lambda: self.conn.compute.enable_service(svc["id"], host=self.host, binary="nova-compute")  # noqa: E731
-        else:
-            call = lambda: self.conn.compute.disable_service(  # noqa: E731
+
+        def call():
+            if self.target == "enabled":
+                return self.conn.compute.enable_service(svc["id"], host=self.host, binary="nova-compute")
+            return self.conn.compute.disable_service(
                 svc["id"], host=self.host, binary="nova-compute", disabled_reason=self.reason
             )
+
         self.submit(call, self._landed, "%s nova-compute on %s" % (self.target[:-1], self.host))
 
     def verify(self, state):

@@ -199,7 +199,7 @@ class NodePowerAction(Action):
             return
         self.submit(
             lambda: self.conn.baremetal.set_node_power_state(self.node_id, IRONIC_TARGET[self.target]),
-            lambda: self._ironic_landed(),
+            self._ironic_landed,
             self.describe(state),
         )
 

@@ -155,14 +155,14 @@ class VolumeMigrateAction(Action):
         return vol is not None and (not self._settled(vol) or self._on_target(vol))
 
     def execute(self, state):
-        if self.kind == "retype":
-            call = lambda: self.conn.block_storage.retype_volume(  # noqa: E731
-                self.resource, self.new_type, migration_policy="on-demand"
-            )
-        else:
-            call = lambda: self.conn.block_storage.migrate_volume(  # noqa: E731
+
+        def call():
+            if self.kind == "retype":
+                return self.conn.block_storage.retype_volume(self.resource, self.new_type, migration_policy="on-demand")
+            return self.conn.block_storage.migrate_volume(
                 self.resource, host=self.pool, force_host_copy=bool(self.input.get("force_host_copy", False))
             )
+
         self.submit(call, self._landed, self.describe(state))
 
     def verify(self, state):

@@ -49,7 +49,7 @@ PARAMS = params_schema(
 def run(ctx):
     p = ctx.params
     pl = ctx.placement()
-    use, _ = instance_usage(ctx, pl)
+    use, _unused = instance_usage(ctx, pl)
     load = host_load(pl, use) / host_usage_capacity(pl)
     score = load[:, 0] * p["cpu_weight"] + load[:, 1] * p["ram_weight"]
     counts0 = pl.host_counts()

@@ -267,7 +267,7 @@ class Placement:
             key = key + azs
         if aggregate_policy == "same":
             key = key + "#" + aggsig
-        _, self.zone = np.unique(key.astype(str), return_inverse=True) if self.H else (None, np.zeros(0, int))
+        _unused, self.zone = np.unique(key.astype(str), return_inverse=True) if self.H else (None, np.zeros(0, int))
         self._zone_masks = {}
 
         # traits
@@ -482,15 +482,15 @@ class Placement:
     def rollback(self, sp):
         while len(self.log) > sp:
             i, src, dst = self.log.pop()
-            self._apply(i, dst, src)
+            self._apply(i, dst, src)  # pylint: disable=arguments-out-of-order  # undo: back from dst to src
 
     def moves(self):
         """Net moves [(instance, original host, final host)] in order of last move (chains collapsed)."""
         last = {}
-        for n, (i, _, _) in enumerate(self.log):
+        for n, (i, _unused, _unused) in enumerate(self.log):
             last[i] = n
         out = []
-        for i, _ in sorted(last.items(), key=lambda kv: kv[1]):
+        for i, _unused in sorted(last.items(), key=lambda kv: kv[1]):
             if self.inst_host[i] != self.orig_host[i]:
                 out.append((i, int(self.orig_host[i]), int(self.inst_host[i])))
         return out
@@ -534,7 +534,7 @@ class Placement:
 
     def memory_moved_gb(self, moves=None):
         moves = self.moves() if moves is None else moves
-        return round(float(sum(self.demand[i, 1] for i, _, _ in moves)) / 1024.0, 3)
+        return round(float(sum(self.demand[i, 1] for i, _unused, _unused in moves)) / 1024.0, 3)
 
 
 def order_moves(placement, moves):
@@ -553,7 +553,7 @@ def order_moves(placement, moves):
     while pending:
         rest = []
         for mv in pending:
-            i, _, dst = mv
+            i, _unused, dst = mv
             if p.allowed(i, dst):
                 rest.append(mv)
             else:
@@ -570,7 +570,7 @@ def final_moves(placement):
     ordered, stuck = order_moves(placement, placement.moves())
     if not stuck:
         return ordered
-    return [(i, s, d) for i, s, d in placement.log]
+    return list(placement.log)
 
 
 def check_moves(model, moves, enabled_hosts=(), **options):

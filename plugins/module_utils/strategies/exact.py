@@ -90,7 +90,7 @@ def solve(pl, time_limit=30.0):
     idx_of = {}
     for k, i in enumerate(pi):
         idx_of.setdefault(int(i), []).append(k)
-    for _, ks in idx_of.items():  # each server on exactly one host
+    for _unused, ks in idx_of.items():  # each server on exactly one host
         add(ks, [1.0] * len(ks), 1.0, 1.0)
     for k in range(H):  # capacity: sum d x - cap' y <= 0 where cap' = cap - fixed
         ks = np.nonzero(ph == k)[0]

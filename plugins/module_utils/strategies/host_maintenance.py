@@ -109,7 +109,7 @@ def run(ctx):
         # least loaded first: spread the evacuated servers
         load = (pl.used[idx] / np.where(pl.cap[idx] > 0, pl.cap[idx], 1.0)).max(axis=1)
         pl.move(i, int(idx[np.argmin(load)]), check=False)
-    if backup is not None and backup not in [d for _, _, d in pl.moves()]:
+    if backup is not None and backup not in [d for _unused, _unused, d in pl.moves()]:
         acts.enable = []  # nothing goes there: do not touch it
         pl.host_ok[backup] = pl.host_enabled[backup]
         pl.enabled_by_plan.discard(backup)
@@ -126,8 +126,8 @@ def run(ctx):
     actions = acts.build()
     return actions, {
         "instance_migrations_count": len(moves),
-        "live_migrations_count": int(sum(1 for i, _, _ in moves if pl.mig_type[i] == "live")),
-        "cold_migrations_count": int(sum(1 for i, _, _ in moves if pl.mig_type[i] == "cold")),
+        "live_migrations_count": int(sum(1 for i, _unused, _unused in moves if pl.mig_type[i] == "live")),
+        "cold_migrations_count": int(sum(1 for i, _unused, _unused in moves if pl.mig_type[i] == "cold")),
         "memory_moved_gb": pl.memory_moved_gb(moves),
         "instances_left_count": len(left),
         "maintenance_node_emptied": not left,

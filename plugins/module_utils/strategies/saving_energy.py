@@ -87,7 +87,7 @@ def run(ctx):
                 % (len(free_on) - target - len(off)),
             )
     elif len(free_on) < target:
-        cand = [h for h in np.nonzero(pl.host_in_scope & (power == "off") & manageable)[0]]
+        cand = list(np.nonzero(pl.host_in_scope & (power == "off") & manageable)[0])
         cand.sort(key=lambda h: -size[h])
         for h in cand[: target - len(free_on)]:
             name = pl.hostnames[h]

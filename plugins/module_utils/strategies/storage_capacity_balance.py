@@ -74,7 +74,7 @@ def run(ctx):
     after = pools.pct()
     return acts.build(), {
         "volume_migrations_count": len(moves),
-        "volume_moved_gb": float(sum(pools.vol_size[v] for v, _, _ in moves)),
+        "volume_moved_gb": float(sum(pools.vol_size[v] for v, _unused, _unused in moves)),
         "pools_over_threshold_before": int((before > thr).sum()),
         "pools_over_threshold_after": int((after > thr).sum()),
         "standard_deviation_before": round(float(before.std()), 4),

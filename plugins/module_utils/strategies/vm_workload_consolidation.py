@@ -55,7 +55,7 @@ PARAMS = params_schema(
 def run(ctx):
     p = ctx.params
     pl = ctx.placement()
-    use, _ = instance_usage(ctx, pl)
+    use, _unused = instance_usage(ctx, pl)
     limit = host_usage_capacity(pl) * np.array([p["cc"].get("cpu", 0.8), p["cc"].get("ram", 0.8)])
     room = limit - host_load(pl, use)  # H x 2, negative = overloaded
     bound = packing.consolidation_bound(pl)

@@ -49,7 +49,7 @@ PARAMS = params_schema(
 def run(ctx):
     p = ctx.params
     pl = ctx.placement()
-    use, _ = instance_usage(ctx, pl)
+    use, _unused = instance_usage(ctx, pl)
     k = 0 if p["metrics"] == "instance_cpu_usage" else 1
     use = use[:, k]
     cap = host_usage_capacity(pl)[:, k]

@@ -75,7 +75,7 @@ def weighted_std(load, hosts, weights):
 def run(ctx):
     p = ctx.params
     pl = ctx.placement()
-    use, _ = instance_usage(ctx, pl)
+    use, _unused = instance_usage(ctx, pl)
     cap = host_usage_capacity(pl)
     which = [METRICS.index(m) for m in p["metrics"]]
     use, cap = use[:, which], cap[:, which]
@@ -124,7 +124,7 @@ def run(ctx):
                     break
         if best is None:
             break
-        _, i, d, s = best
+        _unused, i, d, s = best
         pl.move(i, d, check=False)
         load[s] -= use[i] / cap[s]
         load[d] += use[i] / cap[d]

@@ -109,9 +109,9 @@ def run(ctx):
         for c in p["compute_nodes"]
     ]
     drained = np.zeros(pl.H, dtype=bool)
-    for s, _ in srcs:
+    for s, _unused in srcs:
         drained[s] = True
-    node_rank = _rank([pl.hostnames[s] for s, _ in srcs], prio.get("compute_node"))
+    node_rank = _rank([pl.hostnames[s] for s, _unused in srcs], prio.get("compute_node"))
     n_moves = 0
     for k in np.argsort(node_rank, kind="stable"):
         s, d = srcs[k]
@@ -191,9 +191,11 @@ def run(ctx):
         acts.volume_moves = [(pools.vol_ids[v], pools.names[s], pools.names[d], pools.vol_size[v]) for v, s, d in moves]
         acts.volume_retypes = retypes
     moves = pl.moves()
-    left = int(sum(len(pl.instances_on(s)) for s, _ in srcs))
+    left = int(sum(len(pl.instances_on(s)) for s, _unused in srcs))
     return acts.build(), {
-        "live_instance_migrate_ratio": round(sum(1 for i, _, _ in moves if pl.mig_type[i] == "live") / len(moves), 4)
+        "live_instance_migrate_ratio": round(
+            sum(1 for i, _unused, _unused in moves if pl.mig_type[i] == "live") / len(moves), 4
+        )
         if moves
         else 0.0,
         "instance_migrations_count": len(moves),
