@@ -46,20 +46,22 @@ lint: install
 	$(BIN)/ansible-lint --offline -q
 
 unit: install
-	$(BIN)/pytest -q tests/unit twin/tests
+	$(BIN)/pytest -q -n 2 tests/unit twin/tests
 
 integration: install system-deps
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n 2 tests/integration
 
 sanity: install
 	bash tests/sanity/run.sh
 
-# One pytest run for unit + integration so its closing line sums every test; sanity after it.
+# One pytest run (two workers, one per core) for unit, twin, integration and reliability so its
+# closing line sums every test; then sanity.
 test: install system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --offline -q
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/python tools/gen_plugin_docs.py --check
+	$(BIN)/pytest -q -p no:cacheprovider -n 2
 	bash tests/sanity/run.sh
 
 bench: install
@@ -67,6 +69,10 @@ bench: install
 
 build: install
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+docs: install
+	$(BIN)/python tools/gen_plugin_docs.py
+	PYTHONPATH=.collections $(BIN)/python -m ansible_collections.vigil.openstack.plugins.module_utils.model.schema docs/model.md
 
 clean:
 	rm -rf build tests/output .pytest_cache .ruff_cache
