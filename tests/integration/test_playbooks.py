@@ -6,8 +6,10 @@ import stat
 import subprocess
 from pathlib import Path
 
+import maas.client as maas_client
 import openstack
 import pytest
+from maas.client.enum import PowerState
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -160,3 +162,63 @@ def test_report_renders_in_a_real_browser(twin, playbook, tmp_path):
         in dom.stdout
     )
     assert dom.stdout.count("<tr data-host=") == len(_services())
+
+
+def _pool_used_pct():
+    conn = _conn()
+    out = {}
+    for pool in conn.block_storage.backend_pools(details=True):
+        caps = pool.capabilities
+        out[pool.name] = 100.0 * (caps["total_capacity_gb"] - caps["free_capacity_gb"]) / caps["total_capacity_gb"]
+    return out
+
+
+def test_rebalance_storage_moves_volumes_off_the_full_pool(twin, playbook, tmp_path):
+    full = "storage-1@lvm#lvm"
+    assert _pool_used_pct()[full] > 60
+    out = tmp_path / "out"
+    extra = {
+        "vigil_cloud": "vigil-twin",
+        "vigil_output_dir": str(out),
+        "vigil_apply": True,
+        "vigil_params": {"volume_threshold": 60},
+    }
+    run = playbook(PLAYBOOKS / "rebalance_storage.yml", extra_vars=extra)
+    assert run.rc == 0, run.stdout + run.stderr
+    plan = json.loads(_only(out, "plan-*.json").read_text())
+    moves = [a for a in plan["actions"] if a["type"] == "volume_migrate"]
+    assert moves and all(a["input"]["source_pool"] == full for a in moves)
+    conn = _conn()
+    for action in moves:
+        volume = conn.block_storage.get_volume(action["resource"])
+        assert volume.host == action["input"]["destination_pool"]
+        assert volume.status in ("available", "in-use") and volume.migration_status == "success"
+    assert _pool_used_pct()[full] <= 60
+
+
+def test_saving_energy_powers_off_free_hosts_beyond_the_reserve(twin, playbook, tmp_path):
+    base = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path / "out")}
+    first = playbook(PLAYBOOKS / "optimize.yml", extra_vars={**base, "vigil_apply": True})  # frees and disables hosts
+    assert first.rc == 0, first.stdout + first.stderr
+    hosts = _hosts()
+    free = {h for h in _services() if h not in hosts.values()}
+    assert len(free) >= 3
+    extra = {**base, "vigil_apply": True, "vigil_params": {"min_free_hosts_num": 1, "free_used_percent": 0},
+             "vigil_baremetal_backends": ["ironic", "maas"], "vigil_maas_url": twin.maas_url, "vigil_maas_api_key": twin.maas_api_key}  # fmt: skip
+    run = playbook(PLAYBOOKS / "saving_energy.yml", extra_vars=extra)
+    assert run.rc == 0, run.stdout + run.stderr
+    plan = json.loads(sorted((tmp_path / "out").glob("plan-*.json"))[-1].read_text())
+    powered = {a["input"]["hostname"]: a for a in plan["actions"] if a["type"] == "node_power"}
+    assert len(powered) == len(free) - 1 and set(powered) <= free
+    conn = _conn()
+    maas = maas_client.connect(twin.maas_url, apikey=twin.maas_api_key)
+    assert {a["input"]["backend"] for a in powered.values()} <= {"ironic", "maas"}
+    for host, action in powered.items():
+        assert action["input"]["state"] == "off"
+        assert _services()[host].status == "disabled"
+        if action["input"]["backend"] == "ironic":
+            assert conn.baremetal.get_node(action["input"]["node_id"]).power_state == "power off"
+        else:
+            assert maas.machines.get(system_id=action["input"]["node_id"]).power_state == PowerState.OFF
+    assert twin.maas_api_key not in run.stdout + run.stderr  # the MAAS key is never logged
+    assert _hosts() == hosts  # no server moved or lost
