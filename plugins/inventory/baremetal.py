@@ -86,6 +86,7 @@ EXAMPLES = r"""
 # inventory/baremetal.yml - Ironic only, credentials from clouds.yaml / OS_* / AWX
 plugin: vigil.openstack.baremetal
 cloud: mycloud
+---
 
 # Ironic and MAAS, hosts named after their compute host, extra groups
 plugin: vigil.openstack.baremetal

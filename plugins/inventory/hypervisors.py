@@ -89,6 +89,7 @@ EXAMPLES = r"""
 # inventory/hypervisors.yml - credentials from clouds.yaml / OS_CLOUD / OS_* (AWX credential)
 plugin: vigil.openstack.hypervisors
 cloud: mycloud
+---
 
 # One AZ, servers per host, extra groups, cached for five minutes
 plugin: vigil.openstack.hypervisors

@@ -17,6 +17,8 @@ import datetime
 import re
 import uuid
 
+from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
+
 SCHEMA_VERSION = 1
 
 ACTION_TYPES = ("migrate", "resize", "compute_service", "volume_migrate", "node_power", "stop", "nop", "sleep")
@@ -234,14 +236,16 @@ def validate_plan(plan):
     if not isinstance(actions, list):
         return errors
     actions = [a for a in actions if isinstance(a, dict)]
-    ids = [a.get("id") for a in actions]
+    # The schema errors above already name ids/parents of the wrong type; the graph checks
+    # below look only at string ids (a hand-edited list or mapping must not crash them).
+    ids = [a.get("id") for a in actions if isinstance(a.get("id"), str)]
     seen = set()
     for i in ids:
         if i in seen:
             errors.append("$.actions: duplicate action id %r" % (i,))
         seen.add(i)
     for n, a in enumerate(actions):
-        for p in a.get("parents") or ():
+        for p in _str_items(a.get("parents")):
             if p not in seen:
                 errors.append("$.actions[%d].parents: unknown action id %r" % (n, p))
             elif p == a.get("id"):
@@ -269,6 +273,44 @@ def validate_plan(plan):
     cycle = find_cycle(actions)
     if cycle:
         errors.append("$.actions: dependency cycle %s" % " -> ".join(str(c) for c in cycle))
+    errors += _scope_errors(plan.get("scope"), actions)
+    return errors
+
+
+def _scope_errors(scope, actions):
+    """Actions touching hosts or instances that the plan's own scope leaves out.
+
+    Strategies never produce these; a plan edited by hand can. Only what the plan itself
+    names is checked (host names, instance ids): AZ and aggregate scopes need the cloud.
+    """
+    if not isinstance(scope, dict) or not scope:
+        return []
+    try:
+        scope = scopelib.normalize(scope)
+    except scopelib.ScopeError as exc:
+        return ["$.scope: %s" % exc]
+    hosts = set(scope.get("compute_nodes") or ())
+    exclude = scope.get("exclude") or {}
+    banned_hosts = set(exclude.get("compute_nodes") or ())
+    banned_instances = set(exclude.get("instances") or ())
+    errors = []
+    for n, a in enumerate(actions):
+        inp = a.get("input") if isinstance(a.get("input"), dict) else {}
+        touched = {
+            "migrate": ("source_node", "destination_node"),
+            "compute_service": ("host",),
+            "node_power": ("hostname",),
+        }.get(a.get("type") if isinstance(a.get("type"), str) else None, ())
+        for key in touched:
+            host = inp.get(key)
+            if isinstance(host, str) and host and ((hosts and host not in hosts) or host in banned_hosts):
+                errors.append("$.actions[%d].input.%s: host %r is outside the plan's scope" % (n, key, host))
+        if (
+            a.get("type") in ("migrate", "resize", "stop")
+            and isinstance(a.get("resource"), str)
+            and a["resource"] in banned_instances
+        ):
+            errors.append("$.actions[%d]: instance %r is excluded by the plan's scope" % (n, a.get("resource")))
     return errors
 
 
@@ -320,15 +362,21 @@ def _action_ok(a):
     parents = a["parents"]
     if not isinstance(parents, list) or not all(_NONEMPTY(p) for p in parents) or len(set(parents)) != len(parents):
         return False
-    check = _INPUT_OK.get(a["type"])
+    check = _INPUT_OK.get(a["type"]) if isinstance(a["type"], str) else None
     return check is not None and bool(check(a["input"]))
+
+
+def _str_items(value):
+    """The string items of a list (anything else: none)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
 
 
 def find_cycle(actions):
     """Return one cycle of action ids (list, first == last) or None. Iterative DFS."""
     parents = {}
     for a in actions:
-        parents.setdefault(a.get("id"), []).extend(p for p in a.get("parents") or () if p is not None)
+        if isinstance(a.get("id"), str):
+            parents.setdefault(a["id"], []).extend(_str_items(a.get("parents")))
     color = {}
     for start in parents:
         if color.get(start):

@@ -363,6 +363,11 @@ class PlanExecutor:
                     entry["resumed"] = True
                 entry["state"] = PENDING
                 entry["error"] = None
+        if self.only is not None and self.on_failure == "stop":
+            # wave by wave: a failure in an earlier wave stops this one too, as one run would
+            failed = [aid for aid in self.order if not self.selected(aid) and self.state.entry(aid)["state"] == FAILED]
+            if failed:
+                self._stop("action %s failed earlier" % ", ".join(failed))
         self.state.save()
 
         running = {}
@@ -465,13 +470,13 @@ class PlanExecutor:
     def _cancel_rest(self):
         for aid in self.order:
             if self.state.entry(aid)["state"] == PENDING and self.selected(aid):
-                if self.stopped:
-                    reason = "plan stopped: %s" % self.stopped
-                else:
-                    waiting = [
-                        p for p in self.actions[aid].get("parents") or () if self.state.entry(p)["state"] != SUCCEEDED
-                    ]
+                waiting = [
+                    p for p in self.actions[aid].get("parents") or () if self.state.entry(p)["state"] != SUCCEEDED
+                ]
+                if waiting or not self.stopped:  # the closer cause first
                     reason = "parent(s) did not succeed: %s" % ", ".join(waiting)
+                else:
+                    reason = "plan stopped: %s" % self.stopped
                 self.state.set(aid, CANCELLED, save=False, error=reason, finished=self.now())
 
     def selected(self, aid):

@@ -222,3 +222,24 @@ def test_saving_energy_powers_off_free_hosts_beyond_the_reserve(twin, playbook, 
             assert maas.machines.get(system_id=action["input"]["node_id"]).power_state == PowerState.OFF
     assert twin.maas_api_key not in run.stdout + run.stderr  # the MAAS key is never logged
     assert _hosts() == hosts  # no server moved or lost
+
+
+def test_apply_plan_wave_by_wave(twin, playbook, tmp_path):
+    out = tmp_path / "out"
+    base = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out)}
+    audit = playbook(PLAYBOOKS / "optimize.yml", extra_vars=base)
+    assert audit.rc == 0, audit.stdout + audit.stderr
+    plan_file = _only(out, "plan-*.json")
+    plan = json.loads(plan_file.read_text())
+    run = playbook(
+        PLAYBOOKS / "apply_plan.yml",
+        extra_vars={**base, "vigil_plan_file": str(plan_file), "vigil_apply_mode": "waves"},
+    )
+    assert run.rc == 0, run.stdout + run.stderr
+    waves = run.task("Apply the plan wave by wave")["results"]
+    assert len(waves) == audit.task("Show the plan summary")["msg"]["waves"] > 1
+    assert sum(len(w["actions"]) for w in waves) == len(plan["actions"])
+    assert all(a["state"] == "SUCCEEDED" for w in waves for a in w["actions"])
+    hosts = _hosts()
+    for action in (a for a in plan["actions"] if a["type"] == "migrate"):
+        assert hosts[action["resource"]] == action["input"]["destination_node"]

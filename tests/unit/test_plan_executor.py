@@ -399,3 +399,19 @@ def test_only_an_action_whose_parent_failed_is_cancelled(tmp_path):
     assert states(second) == {"a2": "CANCELLED"}
     assert second["actions"][0]["error"] == "parent(s) did not succeed: a1"
     assert world.calls == ["a1"]
+
+
+def test_wave_by_wave_stop_means_a_failed_wave_stops_the_next(tmp_path):
+    """on_failure=stop holds across waves: an independent action of a later wave does not run."""
+    world = World({"s1": "h1", "s2": "h2", "s3": "h3"})
+    world.fail.add("a1")
+    plan = make_plan(
+        [mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h8", parents=["a1"]), mig("a3", "s3", "h3", "h7")]
+    )
+    executor(plan, world, tmp_path, only=["a1"]).run()
+    later = executor(plan, world, tmp_path, only=["a3"]).run()
+    assert states(later) == {"a3": "CANCELLED"}
+    assert later["actions"][0]["error"] == "plan stopped: action a1 failed earlier"
+    assert world.calls == ["a1"]
+    independent = executor(plan, world, tmp_path, only=["a3"], on_failure="continue_independent").run()
+    assert states(independent) == {"a3": "SUCCEEDED"}

@@ -29,7 +29,7 @@ IRONIC_TARGET = {"on": "power on", "off": "power off", "reboot": "rebooting"}
 def _ironic_state(conn, node_id):
     try:
         node = conn.baremetal.get_node(node_id)
-    except Exception as exc:  # noqa: BLE001 - only 404 means "gone"
+    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
         if is_not_found(exc):
             return None
         raise
@@ -105,7 +105,7 @@ class NodePowerAction(Action):
         _ensure_event_loop()
         try:
             return self.maas.machines.get(system_id=self.node_id)
-        except Exception as exc:  # noqa: BLE001 - only 404 means "gone"
+        except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
             if is_not_found(exc):
                 return None
             raise

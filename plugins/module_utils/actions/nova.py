@@ -21,7 +21,7 @@ def server_state(conn, server_id):
     """Server as a dict, or None when Nova answers 404."""
     try:
         server = conn.compute.get_server(server_id)
-    except Exception as exc:  # noqa: BLE001 - only 404 means "gone"
+    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
         if is_not_found(exc):
             return None
         raise

@@ -25,7 +25,7 @@ USABLE = ("available", "in-use")
 def volume_state(conn, volume_id):
     try:
         vol = conn.block_storage.get_volume(volume_id)
-    except Exception as exc:  # noqa: BLE001 - only 404 means "gone"
+    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
         if is_not_found(exc):
             return None
         raise
