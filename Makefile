@@ -61,6 +61,7 @@ test: install system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --offline -q
 	$(BIN)/python tools/gen_plugin_docs.py --check
+	$(BIN)/antsibull-changelog lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
 	bash tests/sanity/run.sh
 
