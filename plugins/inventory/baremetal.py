@@ -108,38 +108,19 @@ cache_timeout: 300
 """
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.vigil.openstack.plugins.module_utils import connection
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import baremetal as sources
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import rest
 from ansible_collections.vigil.openstack.plugins.module_utils.model import baremetal
+from ansible_collections.vigil.openstack.plugins.plugin_utils.inventory import VigilInventory
 
 CONNECTION_OPTIONS = tuple(connection.openstack_argument_spec()) + tuple(connection.maas_argument_spec())
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(VigilInventory):
     NAME = "vigil.openstack.baremetal"
-
-    def verify_file(self, path):
-        return super(InventoryModule, self).verify_file(path) and path.endswith(("baremetal.yml", "baremetal.yaml"))
-
-    def parse(self, inventory, loader, path, cache=True):
-        super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache")
-        raw = None
-        if use_cache and cache:
-            try:
-                raw = self._cache[cache_key]
-            except KeyError:
-                raw = None
-        if raw is None:
-            raw = self._collect()
-            if use_cache:
-                self._cache[cache_key] = raw
-        self._populate(raw)
+    FILE_NAMES = ("baremetal.yml", "baremetal.yaml")
 
     def _collect(self):
         params = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)

@@ -114,10 +114,10 @@ cache_timeout: 300
 """
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.vigil.openstack.plugins.module_utils import connection
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
+from ansible_collections.vigil.openstack.plugins.plugin_utils.inventory import VigilInventory
 
 CONNECTION_OPTIONS = tuple(connection.openstack_argument_spec())
 RC_COLUMNS = frozenset(
@@ -157,28 +157,9 @@ def capacity(row):
     return out
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(VigilInventory):
     NAME = "vigil.openstack.hypervisors"
-
-    def verify_file(self, path):
-        return super(InventoryModule, self).verify_file(path) and path.endswith(("hypervisors.yml", "hypervisors.yaml"))
-
-    def parse(self, inventory, loader, path, cache=True):
-        super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache")
-        model = None
-        if use_cache and cache:
-            try:
-                model = self._cache[cache_key]
-            except KeyError:
-                model = None
-        if model is None:
-            model = self._collect()
-            if use_cache:
-                self._cache[cache_key] = model
-        self._populate(model)
+    FILE_NAMES = ("hypervisors.yml", "hypervisors.yaml")
 
     def _collect(self):
         # Imported here: pandas and the collectors are not needed when the cache answers.
