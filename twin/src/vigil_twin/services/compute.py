@@ -354,7 +354,7 @@ class ComputeStore:
                 server["id"], {self.nodes[dest]["uuid"]: resources}, server["project_id"], server["user_id"]
             )
         except PlacementError:
-            p.move_allocations(mig["uuid"], server["id"], consumer_type="INSTANCE")
+            p.move_allocations(mig["uuid"], server["id"])
             raise
         self.check_violations()
 
@@ -362,7 +362,7 @@ class ComputeStore:
         """Failure/revert: the instance gets its source allocation back."""
         p = self.placement
         p.delete_allocations(server["id"])
-        p.move_allocations(mig["uuid"], server["id"], consumer_type="INSTANCE")
+        p.move_allocations(mig["uuid"], server["id"])
         self.check_violations()
 
     def _later(self, seconds: float, fn: Callable[[], None]) -> None:
@@ -1108,22 +1108,16 @@ def server_action(request: Request) -> Response:
             _require_state(server, "resize", ("active", "stopped"))
             store.cold_move(server, None, store.flavors[fid], ctx)
             return Response(202)
-        if action == "confirmResize":
+        if action in ("confirmResize", "revertResize"):
             _check_lock(request, server)
             if server["vm_state"] != "resized" or server["task_state"] is not None:
-                raise _state_conflict(server, "confirmResize")
+                raise _state_conflict(server, action)
             mig = store.resize_migration(server)
             if mig is None:
                 raise fault(400, "Instance has not been resized.")
-            store.confirm(server, mig, ctx)
-            return Response(204)
-        if action == "revertResize":
-            _check_lock(request, server)
-            if server["vm_state"] != "resized" or server["task_state"] is not None:
-                raise _state_conflict(server, "revertResize")
-            mig = store.resize_migration(server)
-            if mig is None:
-                raise fault(400, "Instance has not been resized.")
+            if action == "confirmResize":
+                store.confirm(server, mig, ctx)
+                return Response(204)
             store.revert(server, mig, ctx)
             return Response(202)
         if action == "os-stop":
