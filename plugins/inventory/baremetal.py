@@ -139,9 +139,9 @@ class InventoryModule(VigilInventory):
             counts[name] = counts.get(name, 0) + 1
         return [name if counts[name] == 1 else r["id"] for name, r in zip(wanted, rows)]
 
-    def _populate(self, raw):
-        table = baremetal.build(raw["ironic"], raw["maas"], raw["compute_hosts"], raw["hypervisors"])
-        extras = baremetal.extra_hostvars(raw["ironic"], raw["maas"])
+    def _populate(self, data):
+        table = baremetal.build(data["ironic"], data["maas"], data["compute_hosts"], data["hypervisors"])
+        extras = baremetal.extra_hostvars(data["ironic"], data["maas"])
         rows = table.astype(object).where(table.notna(), None).to_dict("records")
         strict = self.get_option("strict")
         defaults = self.get_option("default_groups")

@@ -194,18 +194,18 @@ class InventoryModule(VigilInventory):
             return []
         return [dict(zip(data["columns"], row)) for row in data["data"]]
 
-    def _populate(self, model):
+    def _populate(self, data):
         strict = self.get_option("strict")
         defaults = self.get_option("default_groups")
         name_key = self.get_option("inventory_hostname")
         per_host = {}
-        for inst in self._rows(model, "instances"):
+        for inst in self._rows(data, "instances"):
             per_host.setdefault(inst["host"], []).append(dict((k, inst[k]) for k in INSTANCE_VARS))
-        for row in self._rows(model, "nodes"):
+        for row in self._rows(data, "nodes"):
             host = row[name_key] or row["hostname"]
             hostvars = dict((k, v) for k, v in row.items() if k not in RC_COLUMNS)
             hostvars["capacity"] = capacity(row)
-            if "instances" in model:
+            if "instances" in data:
                 hostvars["instances"] = per_host.get(row["hostname"], [])
             self.inventory.add_host(host)
             for var, value in hostvars.items():
