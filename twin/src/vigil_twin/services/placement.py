@@ -174,7 +174,7 @@ class PlacementStore:
         allocations: dict[str, dict[str, int]],
         project_id: str,
         user_id: str,
-        consumer_type: str = "INSTANCE",
+        consumer_type: str = "unknown",
         check: bool = True,
     ) -> None:
         """Replace a consumer's allocations (empty dict deletes), enforcing capacity."""
@@ -203,7 +203,7 @@ class PlacementStore:
         del self.allocations[consumer]
         return True
 
-    def move_allocations(self, source: str, target: str, consumer_type: str = "MIGRATION") -> None:
+    def move_allocations(self, source: str, target: str, consumer_type: str = "unknown") -> None:
         """Move all of `source`'s allocations to `target` (Nova does this to a migration record)."""
         record = self.allocations.get(source)
         if not record:
@@ -830,7 +830,10 @@ def _write_consumer(request: Request, store: PlacementStore, consumer: str, body
             allocs,
             project,
             user,
-            body.get("consumer_type", (existing or {}).get("consumer_type", "INSTANCE")),
+            # before 1.38 a write carries no type; Placement records "unknown" (what Nova's writes get)
+            body.get("consumer_type")
+            if mv >= (1, 38) and body.get("consumer_type")
+            else (existing or {}).get("consumer_type", "unknown"),
         )
     except PlacementError as exc:
         raise error(exc.status, exc.detail, exc.code) from None
@@ -897,10 +900,12 @@ def project_usages(request: Request) -> Response:
                 totals[rc] = totals.get(rc, 0) + n
                 bucket[rc] = bucket.get(rc, 0) + n
     if request.context["mv"] >= (1, 38):
-        # from 1.38 usages are keyed by consumer type, plus "all"
-        all_bucket = {"consumer_count": sum(b["consumer_count"] for b in by_type.values()), **totals}
-        body = {"usages": {**by_type, "all": all_bucket}} if by_type else {"usages": {}}
-        return _reply(request, 200, body)
+        # from 1.38 usages are keyed by consumer type; "all" (the sum) only when asked for with
+        # consumer_type=all, and then alone (as Placement 16.0.0 answers)
+        if consumer_type == "all" and by_type:
+            all_bucket = {"consumer_count": sum(b["consumer_count"] for b in by_type.values()), **totals}
+            return _reply(request, 200, {"usages": {"all": all_bucket}})
+        return _reply(request, 200, {"usages": by_type})
     return _reply(request, 200, {"usages": totals})
 
 

@@ -1,0 +1,124 @@
+"""Collect from the real services: compute_model_info, storage_model_info and
+baremetal_model_info through ansible-playbook, each model checked against what the real APIs
+answer at the same time (counts, capacities, usages, allocations, links)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from ansible_run import run_playbook, tasks_play
+from stack import CLOUD_ADMIN, COMPUTES
+
+
+def rows(table: dict) -> list[dict]:
+    return [dict(zip(table["columns"], row)) for row in table["data"]]
+
+
+@pytest.fixture
+def collect(tmp_path, realcloud):
+    def _collect(module: str, **args):
+        args.setdefault("cloud", CLOUD_ADMIN)
+        task = {"name": "go", f"vigil.openstack.{module}": args}
+        result = run_playbook(tmp_path, tasks_play(task), clouds_yaml=realcloud.clouds_yaml)
+        assert result.rc == 0, result.stdout + result.stderr
+        return result.task("go")
+
+    return _collect
+
+
+def test_compute_model_matches_nova_and_placement(collect, real_conn):
+    res = collect("compute_model_info")
+    assert res["changed"] is False
+    model = res["model"]
+    nodes = {n["hostname"]: n for n in rows(model["nodes"])}
+    assert set(nodes) == set(COMPUTES)
+
+    servers = list(real_conn.compute.servers(all_projects=True))
+    per_host = Counter(s.compute_host for s in servers)
+    for hyp in real_conn.compute.hypervisors(details=True):
+        node = nodes[hyp.service_details["host"]]
+        rp = next(iter(real_conn.placement.resource_providers(name=hyp.name)))
+        assert node["rp_uuid"] == rp.id and node["hypervisor_id"] == hyp.id
+        assert node["state"] == hyp.state == "up" and node["status"] == hyp.status
+        invs = {i.resource_class: i for i in real_conn.placement.resource_provider_inventories(rp)}
+        usages = real_conn.placement.fetch_resource_provider_usages(rp).usages
+        for rc, col in (("VCPU", "vcpu"), ("MEMORY_MB", "memory_mb"), ("DISK_GB", "disk_gb")):
+            assert node[f"{col}_total"] == invs[rc].total
+            assert node[f"{col}_reserved"] == invs[rc].reserved
+            assert node[f"{col}_allocation_ratio"] == invs[rc].allocation_ratio
+            assert node[f"{col}_used"] == usages.get(rc, 0)
+        assert node["instance_count"] == per_host[hyp.service_details["host"]]
+        assert "OWNER_NOVA" in node["traits"]
+        assert "CUSTOM_VIGIL_TEST" in node["traits"]
+    assert all(n["aggregates"] == ["agg-a"] for n in nodes.values())
+
+    instances = {i["uuid"]: i for i in rows(model["instances"])}
+    assert set(instances) == {s.id for s in servers}
+    for s in servers:
+        inst = instances[s.id]
+        assert inst["host"] == s.compute_host and inst["status"] == s.status
+        assert (inst["vcpus"], inst["memory_mb"], inst["disk_gb"]) == (s.flavor.vcpus, s.flavor.ram, s.flavor.disk)
+        assert inst["flavor_name"] == s.flavor.original_name and inst["project_id"] == s.project_id
+    # the usages Placement reports are the sum of the servers' flavors on each host
+    for host, node in nodes.items():
+        on_host = [i for i in instances.values() if i["host"] == host]
+        assert node["memory_mb_used"] == sum(i["memory_mb"] for i in on_host)
+        assert node["vcpu_used"] == sum(i["vcpus"] for i in on_host)
+    groups = {g["id"]: g for g in rows(model["server_groups"])}
+    web = next(g for g in real_conn.compute.server_groups(all_projects=True) if g.name == "web")
+    assert groups[web.id]["policy"] == "anti-affinity"
+    for member in web.member_ids:
+        assert web.id in instances[member]["server_groups"]
+    medium = next(i for i in instances.values() if i["flavor_name"] == "m1.medium")
+    assert medium["extra_specs"] == {"hw:cpu_policy": "shared", "vigil:tier": "gold"}
+    assert "CUSTOM_VIGIL_TEST" in medium["required_traits"]  # from the image's trait: property
+    assert medium["migratable"] == "live"
+
+
+def test_storage_model_matches_cinder(collect, real_conn):
+    res = collect("storage_model_info")
+    model = res["model"]
+    api_volumes = {v.id: v for v in real_conn.block_storage.volumes(details=True, all_projects=True)}
+    volumes = {v["id"]: v for v in rows(model["volumes"])}
+    assert set(volumes) == set(api_volumes)
+    for vid, vol in volumes.items():
+        real = api_volumes[vid]
+        assert vol["host"] == real.host and vol["size_gb"] == real.size and vol["status"] == real.status
+        assert vol["pool"] == real.host
+        assert vol["attachments"] == [a["server_id"] for a in real.attachments]
+    assert len({v["project_id"] for v in volumes.values()}) == 2
+    attached = next(v for v in volumes.values() if v["name"] == "vol-attached")
+    assert attached["status"] == "in-use" and len(attached["attachments"]) == 1
+
+    api_pools = {p.name: p.capabilities for p in real_conn.block_storage.backend_pools()}
+    pools = {p["name"]: p for p in rows(model["pools"])}
+    assert set(pools) == set(api_pools) and len(pools) == 4
+    for name, pool in pools.items():
+        caps = api_pools[name]
+        assert pool["backend"] == caps["volume_backend_name"] == name.split("@")[1].split("#")[0]
+        assert pool["total_capacity_gb"] == caps["total_capacity_gb"] == 1000
+        assert pool["free_capacity_gb"] == caps["free_capacity_gb"]
+        assert pool["allocated_capacity_gb"] == caps["allocated_capacity_gb"]
+        assert pool["thin_provisioning"] is True and pool["max_over_subscription_ratio"] == 20.0
+        assert f"{pool['backend']}" in pool["volume_types"]
+    assert {t["name"] for t in res["volume_types"]} >= {"fake1", "fake2"}
+    assert {s["host"] for s in res["services"] if s.get("binary", "cinder-volume") == "cinder-volume"} >= {
+        "cinder-host@fake1",
+        "cinder-host@fake2",
+    }
+    assert res["skipped_services"] == []
+
+
+def test_baremetal_model_links_ironic_nodes(collect, real_system_conn):
+    res = collect("baremetal_model_info", backends=["ironic"])
+    nodes = {n["name"]: n for n in rows(res["model"]["baremetal"])}
+    api = {n.name: n for n in real_system_conn.baremetal.nodes(details=True)}
+    assert set(nodes) == set(api) == {f"bm-{h}" for h in COMPUTES}
+    for name, node in nodes.items():
+        assert node["id"] == api[name].id and node["backend"] == "ironic"
+        assert node["hostname"] == api[name].extra["compute_hostname"]
+        assert node["power_state"] == {"power on": "on", "power off": "off"}[api[name].power_state]
+        assert node["provision_state"] == api[name].provision_state == "available"
+        assert node["maintenance"] is False
+    assert res["unlinked"] == [] or not any(u for u in res["unlinked"] if str(u).startswith("bm-"))
