@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 BENCH ?=
 
-.PHONY: help install collection system-deps demo test lint unit integration sanity bench docs build clean
+.PHONY: help install collection system-deps demo test lint unit integration sanity realcloud bench docs build clean
 
 help:
 	@echo "make demo   - install everything, start the twin, plan (and apply) on its demo cloud"
@@ -54,6 +54,11 @@ integration: install system-deps
 sanity: install
 	bash tests/sanity/run.sh
 
+# Real Keystone/Placement/Glance/Nova/Ironic/Cinder on 127.0.0.1 (needs root or sudo for apt);
+# VIGIL_SKIP_REALCLOUD=1 skips it, saying so.
+realcloud: install
+	bash tests/realcloud/run.sh
+
 # One pytest run (two workers, one per core) for unit, twin, integration and reliability so its
 # closing line sums every test; then sanity.
 test: install system-deps
@@ -63,6 +68,7 @@ test: install system-deps
 	$(BIN)/python tools/gen_plugin_docs.py --check
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	bash tests/realcloud/run.sh
 	bash tests/sanity/run.sh
 
 bench: install
