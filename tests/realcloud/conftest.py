@@ -11,7 +11,7 @@ for p in (HERE, HERE.parent / "integration"):  # plugin/stack, and ansible_run
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from plugin import pytest_report_header, real_clouds, real_conn, real_system_conn, realcloud  # noqa: E402,F401
+from plugin import pytest_report_header, real_clouds, real_conn, real_system_conn, realcloud  # noqa: E402,F401  # pylint: disable=unused-import
 
 
 def pytest_collection_modifyitems(items):

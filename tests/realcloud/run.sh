@@ -3,7 +3,7 @@
 # twin's contract suite and vigil's real-cloud integration tests against it, stop every process.
 # Set VIGIL_SKIP_REALCLOUD=1 to skip it explicitly (it says so); it is never skipped silently.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 if [ -n "${VIGIL_SKIP_REALCLOUD:-}" ] && [ "${VIGIL_SKIP_REALCLOUD}" != "0" ]; then
   echo "realcloud: SKIPPED because VIGIL_SKIP_REALCLOUD=${VIGIL_SKIP_REALCLOUD} - the real-service tier did NOT run"
   exit 0
@@ -11,6 +11,7 @@ fi
 PY=${VIGIL_PYTHON:-.venv/bin/python}
 STACK=tests/realcloud/stack.py
 start=$(date +%s)
+# shellcheck disable=SC2317  # called by the EXIT trap
 stop() { "$PY" "$STACK" down; }
 trap stop EXIT
 trap 'exit 130' INT TERM

@@ -100,7 +100,7 @@ def seed_cloud(stack) -> None:
         admin.block_storage.create_type(name=name, extra_specs={"volume_backend_name": name})
     volumes = {}
     for conn, specs in ((admin, ADMIN_VOLUMES), (member, MEMBER_VOLUMES)):
-        for name, (size, vtype, _) in specs.items():
+        for name, (size, vtype, _unused) in specs.items():
             kwargs = {"volume_type": vtype} if vtype else {}
             volumes[name] = conn.block_storage.create_volume(name=name, size=size, **kwargs)
 
@@ -111,7 +111,7 @@ def seed_cloud(stack) -> None:
         return len(vols) == len(volumes) and all(v.status == "available" for v in vols)
 
     _wait(all_available, "volumes available")
-    for name, (_, _, server) in ADMIN_VOLUMES.items():
+    for name, (_unused, _unused, server) in ADMIN_VOLUMES.items():
         if server:
             admin.compute.create_volume_attachment(servers[server], volume_id=volumes[name].id)
             _wait(lambda v=volumes[name]: admin.block_storage.get_volume(v.id).status == "in-use", f"{name} in-use")

@@ -82,7 +82,7 @@ class StackError(RuntimeError):
 def _free_ports(n: int) -> list[int]:
     socks = []
     try:
-        for _ in range(n):
+        for _unused in range(n):
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
             socks.append(s)
@@ -582,7 +582,7 @@ def running_stack(base: str | os.PathLike | None = None, seed: bool = True) -> I
 def main(argv: list[str]) -> int:
     import argparse  # noqa: PLC0415
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("command", choices=["install", "up", "down", "status", "clouds"])
     ap.add_argument("--no-seed", action="store_true", help="do not create the test servers, volumes and nodes")
     ap.add_argument("--dir", help="base directory (default build/realcloud or $VIGIL_REALCLOUD_DIR)")
