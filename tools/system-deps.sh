@@ -23,6 +23,7 @@ if ! $SUDO apt-get update -qq; then
 fi
 # policy-rc.d keeps the package from trying to start its service during install
 $SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-$SUDO apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null ||
+mapfile -t pkgs < <(printf '%s\n' "${need[@]}" | sort -u)
+$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null ||
   echo "system-deps: could not install ${need[*]}; tests that need them will say so and skip" >&2
 $SUDO rm -f /usr/sbin/policy-rc.d
