@@ -67,6 +67,7 @@ test: install system-deps
 	$(BIN)/ansible-lint --offline -q
 	$(BIN)/python tools/gen_plugin_docs.py --check
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/bandit -q -r plugins twin/src
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
 	bash tests/realcloud/run.sh
 	bash tests/sanity/run.sh

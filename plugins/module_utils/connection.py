@@ -185,6 +185,27 @@ def _v3_password(cfg):
     return cfg.get("auth_type") in (None, "password") and auth_url.endswith("/v3")
 
 
+def _unparsable_config_files():
+    """The clouds.yaml files openstacksdk would read but skipped because they do not parse."""
+    import json
+
+    import yaml
+    from openstack.config import loader
+
+    out = []
+    for path in [os.environ.get("OS_CLIENT_CONFIG_FILE")] + list(loader.CONFIG_FILES):
+        if not path or not os.path.isfile(path):
+            continue
+        try:
+            with open(path) as handle:
+                (json.load if path.endswith("json") else yaml.safe_load)(handle)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            out.append(
+                "%s is not valid %s (%s)" % (path, "JSON" if path.endswith("json") else "YAML", _first_line(exc))
+            )
+    return out
+
+
 def connect(params, authorize=True):
     """An ``openstack.connection.Connection`` for module params, authenticated up front.
 
@@ -209,7 +230,9 @@ def connect(params, authorize=True):
             kwargs["auth_type"] = "v3password"
         region = config.get_one(cloud=cloud_name, **kwargs)
     except config_exc.OpenStackConfigException as exc:
-        raise VigilConnectionError("bad cloud configuration: %s" % _first_line(exc)) from exc
+        # openstacksdk skips a clouds.yaml it cannot parse (a log warning only): say so here
+        skipped = "".join("; %s" % problem for problem in _unparsable_config_files())
+        raise VigilConnectionError("bad cloud configuration: %s%s" % (_first_line(exc).rstrip("."), skipped)) from exc
     except Exception as exc:  # keystoneauth option errors and the like  # noqa: BLE001
         raise VigilConnectionError(_explain(exc, "the cloud")) from exc
     for key, value in RETRY_DEFAULTS.items():

@@ -27,6 +27,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     ActionError,
     RefusedAction,
     StaleAction,
+    http_status,
     one_line,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS, executor_for
@@ -88,7 +89,9 @@ class StateFile:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o700)
-        handle = open(self.path + ".lock", "a+")
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # like the state file: 0600 whatever the umask or an older lock file
+        handle = os.fdopen(fd, "r+")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -264,7 +267,13 @@ class PlanExecutor:
             executor = executor_for(action, ctx, self.executors)
             try:
                 state = executor.observe()
-            except Exception:  # noqa: BLE001 - an unreadable resource proves nothing; the run reports it
+            except Exception as exc:  # noqa: BLE001 - an unreadable resource proves nothing; the run reports it
+                if http_status(exc) in (401, 403):
+                    # Every action would fail the same way: refuse before the state file is written.
+                    raise PlanExecutionError(
+                        "cannot read %s %s: HTTP %d, these credentials lack the admin role the plan's actions need (%s)"
+                        % (action["type"], action["resource"], http_status(exc), one_line(exc))
+                    ) from None
                 return
             if executor.exists(state):
                 return

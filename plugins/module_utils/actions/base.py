@@ -23,9 +23,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 TRANSIENT_STATUS = (500, 502, 503, 504)
+_REMOTE_5XX = re.compile(r"-> 5\d\d\b")
 ELAPSED_FRACTION = 0.15  # poll lateness bound, as a fraction of the time waited so far
 
 
@@ -73,6 +75,9 @@ def is_transient(exc):
     status = http_status(exc)
     if status is not None:
         return status in TRANSIENT_STATUS
+    if type(exc).__name__ == "RemoteError" and _REMOTE_5XX.search(str(exc)):
+        # python-libmaas: fetching the API description got a 5xx ("<url> -> 503 Service Unavailable").
+        return True
     if type(exc).__name__ == "NotSupported" and "supported versions" in str(exc):
         # openstacksdk's version discovery met a 5xx: the proxy is not cached, asking again works.
         return True

@@ -97,7 +97,8 @@ class NodePowerAction(Action):
             raise ActionError("node_power with backend maas needs MAAS credentials (maas_url, maas_api_key)")
         if callable(client) and not hasattr(client, "machines"):
             _ensure_event_loop()
-            client = client()
+            # Building the client reads MAAS's API description: a 5xx there is transient too.
+            client = self.read(client, "connect to MAAS")
             self.ctx["maas"] = client
         return client
 

@@ -16,7 +16,7 @@ from typing import Any
 class Faults:
     def __init__(self, config: dict[str, Any] | None = None, seed: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # nosec B311 # fault injection needs reproducible randomness, not cryptography
         self.services: dict[str, dict[str, Any]] = {}
         self.named: list[dict[str, Any]] = []
         self.configure(config or {})

@@ -101,8 +101,8 @@ def _identity(rng: random.Random, servers: int) -> tuple[dict[str, Any], list[st
     tenants = [f"project-{k + 1}" for k in range(n_projects)]
     projects = [{"name": "admin"}, {"name": "service"}, {"name": "demo"}] + [{"name": t} for t in tenants]
     users = [
-        {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},
-        {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},
+        {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
+        {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
     ] + [{"name": f"user-{t}", "password": f"vigil-{t}", "project": t, "roles": ["member"]} for t in tenants]
     return {"region": "RegionOne", "projects": projects, "users": users}, ["demo"] + tenants
 
@@ -113,7 +113,7 @@ def generate(nodes: int, servers: int, volumes: int = 0, seed: int = 1) -> dict[
         raise ValueError("nodes must be >= 1")
     if servers < 0 or volumes < 0:
         raise ValueError("servers and volumes must be >= 0")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # a seeded generator must give the same cloud for the same seed
     node_list = _nodes(rng, nodes)
     identity, tenants = _identity(rng, servers)
     flavors = [dict(f) for f, _ in FLAVORS]

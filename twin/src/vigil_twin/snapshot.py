@@ -18,8 +18,8 @@ from typing import Any
 from vigil_twin.errors import TopologyError
 
 TWIN_USERS = [
-    {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},
-    {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},
+    {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
+    {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
 ]
 
 

@@ -58,13 +58,13 @@ DEFAULT_FLAVORS = [
 ]
 DEFAULT_IDENTITY = {
     "region": "RegionOne",
-    "token_lifetime": 3600,
+    "token_lifetime": 3600,  # nosec B105 # a lifetime in seconds, not a password
     "domains": [{"id": "default", "name": "Default"}],
     "roles": ["admin", "member", "reader"],
     "projects": [{"name": "admin"}, {"name": "service"}, {"name": "demo"}],
     "users": [
-        {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},
-        {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},
+        {"name": "admin", "password": "vigil-admin", "project": "admin", "roles": ["admin", "member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
+        {"name": "demo", "password": "vigil-demo", "project": "demo", "roles": ["member", "reader"]},  # nosec B105 # the twin's documented demo credentials (twin/README.md), not a secret
     ],
 }
 DEFAULT_TIMING = {

@@ -90,7 +90,7 @@ class BaremetalStore:
             "instance_uuid": node["instance_uuid"],
             "instance_info": dict(node["instance_info"]),
             "driver": node["driver"],
-            "driver_info": {"ipmi_address": node["bmc_address"], "ipmi_username": "admin", "ipmi_password": "******"},
+            "driver_info": {"ipmi_address": node["bmc_address"], "ipmi_username": "admin", "ipmi_password": "******"},  # nosec B105 # a masked placeholder, as Ironic shows it
             "driver_internal_info": {},
             "extra": dict(node["extra"]),
             "properties": dict(node["properties"]),

@@ -180,7 +180,7 @@ class IdentityStore:
                 "id": user["id"],
                 "name": user["name"],
                 "domain": {"id": dom["id"], "name": dom["name"]},
-                "password_expires_at": None,
+                "password_expires_at": None,  # nosec B105 # an expiry date (null), not a password
             },
             "audit_ids": [record["audit_id"]],
             "issued_at": _ts(record["issued"]),
@@ -365,7 +365,7 @@ def _user_view(u: dict[str, Any], base: str) -> dict[str, Any]:
         "default_project_id": u["project_id"],
         "enabled": u["enabled"],
         "email": u["email"],
-        "password_expires_at": None,
+        "password_expires_at": None,  # nosec B105 # an expiry date (null), not a password
         "options": {},
         "links": {"self": f"{base}/v3/users/{u['id']}"},
     }
