@@ -268,11 +268,12 @@ class PlanExecutor:
             try:
                 state = executor.observe()
             except Exception as exc:  # noqa: BLE001 - an unreadable resource proves nothing; the run reports it
-                if http_status(exc) in (401, 403):
+                status = http_status(exc)
+                if status in (401, 403):
                     # Every action would fail the same way: refuse before the state file is written.
                     raise PlanExecutionError(
-                        "cannot read %s %s: HTTP %d, these credentials lack the admin role the plan's actions need (%s)"
-                        % (action["type"], action["resource"], http_status(exc), one_line(exc))
+                        "cannot read %s %s: HTTP %s, these credentials lack the admin role the plan's actions need (%s)"
+                        % (action["type"], action["resource"], status, one_line(exc))
                     ) from None
                 return
             if executor.exists(state):

@@ -142,7 +142,8 @@ def module_cmd(tmp_path, module, args):
 def run_module(tmp_path, module, args, twin=None, env=None, timeout=120):
     """Run a module once; return (result dict, raw stdout+stderr)."""
     proc = subprocess.run(
-        module_cmd(tmp_path, module, args),
+        check=False,
+        args=module_cmd(tmp_path, module, args),
         env=module_env(twin, env),
         capture_output=True,
         text=True,

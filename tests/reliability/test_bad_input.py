@@ -78,7 +78,7 @@ def test_bad_credentials(rtwin, tmp_path, scenario, case, title, phrases, module
 def test_unknown_cloud(rtwin, tmp_path, scenario):
     scenario("bad input", "cloud name not in clouds.yaml", "one-line error naming the cloud; nothing sent")
     base = capture(rtwin)
-    result, _ = apply(rtwin, tmp_path, mixed_plan(rtwin), cloud="no-such-cloud")
+    result, _unused = apply(rtwin, tmp_path, mixed_plan(rtwin), cloud="no-such-cloud")
     assert_clear(result, "no-such-cloud")
     assert_unchanged(rtwin, base)
 
@@ -103,7 +103,7 @@ def test_member_role_collect(rtwin, tmp_path, scenario):
         "one-line error naming the missing admin role",
     )
     base = capture(rtwin)
-    result, _ = run_module(tmp_path, "compute_model_info", {"cloud": "vigil-twin-member"}, twin=rtwin)
+    result, _unused = run_module(tmp_path, "compute_model_info", {"cloud": "vigil-twin-member"}, twin=rtwin)
     assert_clear(result, "403", "forbidden", "admin", "policy")
     assert_unchanged(rtwin, base)
 
@@ -146,7 +146,7 @@ def test_tls_self_signed_rejected(rtwin, tmp_path, scenario):
             ("plan_apply", apply_args(mixed_plan(rtwin), tmp_path / "s.json")),
             ("compute_model_info", {"cloud": "vigil-twin"}),
         ):
-            result, _ = run_module(tmp_path, module, args, twin=rtwin, env={"OS_CLIENT_CONFIG_FILE": path})
+            result, _unused = run_module(tmp_path, module, args, twin=rtwin, env={"OS_CLIENT_CONFIG_FILE": path})
             assert_clear(result, "certificate", "tls", "ssl")
         assert_unchanged(rtwin, base)
         # the same front door with verification off works: the failure above was the certificate
@@ -221,7 +221,7 @@ def test_hand_edited_plan(rtwin, tmp_path, scenario, case, fn, phrases):
     )
     plan = edited(chain_plan(rtwin, names=("vm2", "vm6", "vm5")), fn)
     base = capture(rtwin)
-    result, _ = apply(rtwin, tmp_path, plan)
+    result, _unused = apply(rtwin, tmp_path, plan)
     assert_clear(result, *phrases)
     assert_unchanged(rtwin, base)
     assert not (tmp_path / "plan.state.json").exists()
@@ -233,7 +233,7 @@ def test_plan_file_garbage(rtwin, tmp_path, scenario):
     path = tmp_path / "plan.json"
     path.write_text(good[: len(good) // 2])
     base = capture(rtwin)
-    result, _ = run_module(tmp_path, "plan_apply", {"cloud": "vigil-twin", "plan_file": str(path)}, twin=rtwin)
+    result, _unused = run_module(tmp_path, "plan_apply", {"cloud": "vigil-twin", "plan_file": str(path)}, twin=rtwin)
     assert_clear(result, "plan.json", "plan file", "invalid plan")
     assert_unchanged(rtwin, base)
 
@@ -284,7 +284,7 @@ def test_plan_for_another_model(rtwin, tmp_path, scenario):
     scenario("bad input", "plan computed from another model (model_digest mismatch)", "refused before anything runs")
     plan = dict(chain_plan(rtwin), model_digest="sha256:" + "a" * 64)
     base = capture(rtwin)
-    result, _ = apply(rtwin, tmp_path, plan, model_digest="sha256:" + "b" * 64)
+    result, _unused = apply(rtwin, tmp_path, plan, model_digest="sha256:" + "b" * 64)
     assert_clear(result, "model")
     assert_unchanged(rtwin, base)
 
@@ -293,7 +293,7 @@ def test_state_file_of_another_plan(rtwin, tmp_path, scenario):
     scenario("bad input", "state file of another plan", "refused before anything runs")
     (tmp_path / "plan.state.json").write_text(json.dumps({"plan_id": "other", "actions": {}}))
     base = capture(rtwin)
-    result, _ = apply(rtwin, tmp_path, chain_plan(rtwin))
+    result, _unused = apply(rtwin, tmp_path, chain_plan(rtwin))
     assert_clear(result, "belongs to plan")
     assert_unchanged(rtwin, base)
 
@@ -390,6 +390,6 @@ def test_state_file_garbage(rtwin, tmp_path, scenario):
     scenario("bad input", "state file that is not JSON (edited or damaged)", "refused naming the file; nothing sent")
     (tmp_path / "plan.state.json").write_text('{"plan_id": "x", "actions": {')
     base = capture(rtwin)
-    result, _ = apply(rtwin, tmp_path, chain_plan(rtwin))
+    result, _unused = apply(rtwin, tmp_path, chain_plan(rtwin))
     assert_clear(result, "not valid JSON")
     assert_unchanged(rtwin, base)

@@ -91,7 +91,7 @@ ACTION_KEYS = list(planlib.ACTION_SCHEMA["properties"]) + ["extra"]
 def mutated_plans(draw):
     """A valid plan with a few fields replaced, removed or added at the plan or action level."""
     plan = copy.deepcopy(_valid_plan())
-    for _ in range(draw(st.integers(1, 4))):
+    for _unused in range(draw(st.integers(1, 4))):
         where = draw(st.sampled_from(["plan", "action", "input"]))
         if where == "plan":
             target = plan
@@ -160,7 +160,7 @@ table_names = st.sampled_from(list(schema.TABLES) + ["meta", "unknown"])
 @st.composite
 def split_tables(draw):
     table = draw(st.sampled_from(list(schema.TABLES)))
-    known = [c for c in schema.TABLES[table]] if isinstance(schema.TABLES[table], (list, tuple, dict)) else []
+    known = list(schema.TABLES[table]) if isinstance(schema.TABLES[table], (list, tuple, dict)) else []
     cols = draw(st.lists(st.sampled_from(list(known) + ["bogus"]) if known else st.text(max_size=6), max_size=5))
     rows = draw(
         st.lists(
@@ -206,7 +206,7 @@ def topologies(draw):
         "nodes": [{"hostname": "c1", "vcpus": 8, "memory_mb": 16384, "disk_gb": 100}],
         "servers": [{"name": "s1", "flavor": "m1.small", "host": "c1"}],
     }
-    for _ in range(draw(st.integers(1, 3))):
+    for _unused in range(draw(st.integers(1, 3))):
         section = draw(st.sampled_from(TOPOLOGY_KEYS))
         current = base.get(section)
         if isinstance(current, list) and current and isinstance(current[0], dict) and draw(st.booleans()):

@@ -64,7 +64,7 @@ def test_sigkill_then_rerun(stack, tmp_path, scenario, seed):
     )
     base = capture(twin)
     at_kill = []
-    for _ in range(kills):
+    for _unused in range(kills):
         proc = start_module(tmp_path, "plan_apply", args, twin=twin)
         kill_at(proc, state_file, rng.randint(0, 9), rng.uniform(0.0, 0.4))
         at_kill.append(state_file_states(state_file))
