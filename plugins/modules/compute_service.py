@@ -101,29 +101,23 @@ action:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
     make_ctx,
     run_module_action,
+    start_action_module,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.connection import connect, openstack_argument_spec
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(POLL_SPEC)
-    spec.update(
-        host=dict(type="str", required=True),
-        state=dict(type="str", choices=["enabled", "disabled"], required=True),
-        disabled_reason=dict(type="str"),
-        timeout=dict(type="int", default=60),
+    module, conn = start_action_module(
+        AnsibleModule,
+        dict(
+            host=dict(type="str", required=True),
+            state=dict(type="str", choices=["enabled", "disabled"], required=True),
+            disabled_reason=dict(type="str"),
+            timeout=dict(type="int", default=60),
+        ),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    try:
-        conn = connect_retrying(connect, p)
-    except Exception as exc:  # noqa: BLE001 - one line for the user
-        module.fail_json(msg=str(exc))
     action = {
         "id": "compute_service",
         "type": "compute_service",

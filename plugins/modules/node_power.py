@@ -138,17 +138,13 @@ action:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
     make_ctx,
     run_module_action,
+    start_action_module,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import baremetal as sources
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
-    connect,
     connect_maas,
-    maas_argument_spec,
-    openstack_argument_spec,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.model import baremetal
 
@@ -170,25 +166,25 @@ def linked_node(module, p):
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(maas_argument_spec())
-    spec.update(POLL_SPEC)
-    spec.update(
-        node=dict(type="str"),
-        backend=dict(type="str", choices=["ironic", "maas"]),
-        state=dict(type="str", choices=["on", "off", "reboot"], required=True),
-        hostname=dict(type="str"),
-        force=dict(type="bool", default=False),
-        stop_mode=dict(type="str", choices=["hard", "soft"], default="hard"),
-        timeout=dict(type="int", default=300),
+    module, conn = start_action_module(
+        AnsibleModule,
+        dict(
+            node=dict(type="str"),
+            backend=dict(type="str", choices=["ironic", "maas"]),
+            state=dict(type="str", choices=["on", "off", "reboot"], required=True),
+            hostname=dict(type="str"),
+            force=dict(type="bool", default=False),
+            stop_mode=dict(type="str", choices=["hard", "soft"], default="hard"),
+            timeout=dict(type="int", default=300),
+        ),
+        maas=True,
+        required_one_of=[("node", "hostname")],
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, required_one_of=[("node", "hostname")])
     p = module.params
     if not p["node"]:
         p["node"], p["backend"] = linked_node(module, p)
     p["backend"] = p["backend"] or "ironic"
     try:
-        conn = connect_retrying(connect, p)
         maas = connect_maas(p) if p["backend"] == "maas" else None
     except Exception as exc:  # noqa: BLE001 - one line for the user
         module.fail_json(msg=str(exc))

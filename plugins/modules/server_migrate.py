@@ -142,37 +142,30 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import resolve_server
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
     make_ctx,
     run_module_action,
-)
-from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
-    VigilConnectionError,
-    connect,
-    openstack_argument_spec,
+    start_action_module,
 )
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(POLL_SPEC)
-    spec.update(
-        server=dict(type="str", required=True),
-        migration_type=dict(type="str", choices=["live", "cold"], default="live"),
-        destination=dict(type="str"),
-        source=dict(type="str"),
-        block_migration=dict(type="str", choices=["auto", "true", "false"], default="auto"),
-        force=dict(type="bool", default=False),
-        confirm=dict(type="bool", default=True),
-        timeout=dict(type="int"),  # None: scaled with the server's memory and disk
+    module, conn = start_action_module(
+        AnsibleModule,
+        dict(
+            server=dict(type="str", required=True),
+            migration_type=dict(type="str", choices=["live", "cold"], default="live"),
+            destination=dict(type="str"),
+            source=dict(type="str"),
+            block_migration=dict(type="str", choices=["auto", "true", "false"], default="auto"),
+            force=dict(type="bool", default=False),
+            confirm=dict(type="bool", default=True),
+            timeout=dict(type="int"),  # None: scaled with the server's memory and disk
+        ),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
-        conn = connect_retrying(connect, p)
         server_id = resolve_server(conn, p["server"])
-    except (VigilConnectionError, Exception) as exc:  # noqa: BLE001 - one line for the user
+    except Exception as exc:  # noqa: BLE001 - one line for the user
         module.fail_json(msg=str(exc))
     block = {"auto": "auto", "true": True, "false": False}[p["block_migration"]]
     action = {

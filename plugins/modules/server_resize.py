@@ -90,24 +90,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import resolve_server
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
     make_ctx,
     run_module_action,
+    start_action_module,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.connection import connect, openstack_argument_spec
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(POLL_SPEC)
-    spec.update(
-        server=dict(type="str", required=True), flavor=dict(type="str", required=True), timeout=dict(type="int")
+    module, conn = start_action_module(
+        AnsibleModule,
+        dict(server=dict(type="str", required=True), flavor=dict(type="str", required=True), timeout=dict(type="int")),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
-        conn = connect_retrying(connect, p)
         server_id = resolve_server(conn, p["server"])
     except Exception as exc:  # noqa: BLE001 - one line for the user
         module.fail_json(msg=str(exc))

@@ -115,39 +115,30 @@ action:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
     make_ctx,
     run_module_action,
+    start_action_module,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.connection import connect, openstack_argument_spec
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(POLL_SPEC)
-    spec.update(
-        volume=dict(type="str", required=True),
-        migration_type=dict(type="str", choices=["migrate", "retype"], default="migrate"),
-        destination_pool=dict(type="str"),
-        destination_type=dict(type="str"),
-        source_pool=dict(type="str"),
-        force_host_copy=dict(type="bool", default=False),
-        timeout=dict(type="int"),
-    )
-    module = AnsibleModule(
-        argument_spec=spec,
-        supports_check_mode=True,
+    module, conn = start_action_module(
+        AnsibleModule,
+        dict(
+            volume=dict(type="str", required=True),
+            migration_type=dict(type="str", choices=["migrate", "retype"], default="migrate"),
+            destination_pool=dict(type="str"),
+            destination_type=dict(type="str"),
+            source_pool=dict(type="str"),
+            force_host_copy=dict(type="bool", default=False),
+            timeout=dict(type="int"),
+        ),
         required_if=[
             ("migration_type", "migrate", ["destination_pool"]),
             ("migration_type", "retype", ["destination_type"]),
         ],
     )
     p = module.params
-    try:
-        conn = connect_retrying(connect, p)
-    except Exception as exc:  # noqa: BLE001 - one line for the user
-        module.fail_json(msg=str(exc))
     post = (
         {"volume_type": p["destination_type"]} if p["migration_type"] == "retype" else {"host": p["destination_pool"]}
     )

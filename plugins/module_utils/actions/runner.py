@@ -20,9 +20,31 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     one_line,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import executor_for
+from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
+    connect,
+    maas_argument_spec,
+    openstack_argument_spec,
+)
 
 # Options every action module adds to the connection options.
 POLL_SPEC = dict(poll_interval=dict(type="float", default=1.0))
+
+
+def start_action_module(module_class, options, maas=False, **kwargs):
+    """``(module, conn)`` for an action module: ``module_class`` (AnsibleModule) built with the
+    connection options (and MAAS ones), the poll options and the module's own, check mode
+    supported; then a connection, or the module ends with the one-line reason."""
+    spec = openstack_argument_spec()
+    if maas:
+        spec.update(maas_argument_spec())
+    spec.update(POLL_SPEC)
+    spec.update(options)
+    module = module_class(argument_spec=spec, supports_check_mode=True, **kwargs)
+    try:
+        conn = connect_retrying(connect, module.params)
+    except Exception as exc:  # noqa: BLE001 - one line for the user
+        module.fail_json(msg=str(exc))
+    return module, conn
 
 
 def connect_retrying(connect, params, attempts=5):
