@@ -82,11 +82,24 @@ def test_prometheus_5xx_burst(prometheus, tmp_path, scenario):
     scenario(
         "API faults",
         "Prometheus: a burst of 503s",
-        "metrics_info fails with one line naming Prometheus and HTTP 503 (no retry yet); nothing made up",
+        "retried with backoff; metrics_info succeeds, missing series reported, none made up",
     )
     stub = prometheus(errors=2)
     result, out = run_module(tmp_path, "metrics_info", dict(ARGS, prometheus_url=stub.url))
+    assert not result.get("failed"), out
+    assert stub.errors == 0 and len(stub.requests) > 2 and result["metric_warnings"]
+
+
+def test_prometheus_5xx_persistent(prometheus, tmp_path, scenario):
+    scenario(
+        "API faults",
+        "Prometheus: 503 on every query",
+        "metrics_info fails after its retries with one line naming Prometheus and HTTP 503; nothing made up",
+    )
+    stub = prometheus(errors=1000)
+    result, out = run_module(tmp_path, "metrics_info", dict(ARGS, prometheus_url=stub.url))
     assert result.get("failed"), out
+    assert len(stub.requests) == 1 + 3  # the first try and three retries, then it stops
     msg = result["msg"]
     assert "503" in msg and stub.url.split("//")[1] in msg and "\n" not in msg, msg
     assert "model" not in result

@@ -50,6 +50,10 @@ except ImportError:  # pragma: no cover - requests comes with openstacksdk
     HAS_REQUESTS = False
 
 _AGG = {"mean": "avg", "max": "max", "min": "min"}
+# Queries are reads: a Prometheus restarting or a proxy hiccup (502/503/504) is retried with
+# backoff before the module fails; other errors are answers and fail at once.
+RETRY_STATUSES = (502, 503, 504)
+RETRY_DELAYS = (0.5, 1.0, 2.0)
 _INVERSE = {"mean": "mean", "max": "min", "min": "max"}
 MB = 1048576
 
@@ -279,6 +283,11 @@ def run_query(transport, query, at=None):
     if at is not None:
         data["time"] = repr(float(at))
     status, text = transport.post("query", data)
+    for delay in RETRY_DELAYS:
+        if status not in RETRY_STATUSES:
+            break
+        time.sleep(delay)
+        status, text = transport.post("query", data)
     try:
         body = json.loads(text)
     except ValueError:
