@@ -32,6 +32,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS, executor_for
 from ansible_collections.vigil.openstack.plugins.module_utils.plan import validate_plan
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
 
 try:
     import fcntl
@@ -88,7 +89,7 @@ class StateFile:
             return
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
-            os.makedirs(directory, 0o700)
+            makedirs_private(directory)
         fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)  # like the state file: 0600 whatever the umask or an older lock file
         handle = os.fdopen(fd, "r+")

@@ -101,6 +101,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils import planner, report
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
 
 
 def main():
@@ -130,7 +131,7 @@ def main():
     changed = False
     if not module.check_mode:
         if not os.path.isdir(p["dest"]):
-            os.makedirs(p["dest"], 0o700)
+            makedirs_private(p["dest"])
         for path, text in outputs:
             old = None
             if os.path.exists(path):

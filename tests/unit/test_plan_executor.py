@@ -415,3 +415,12 @@ def test_wave_by_wave_stop_means_a_failed_wave_stops_the_next(tmp_path):
     assert world.calls == ["a1"]
     independent = executor(plan, world, tmp_path, only=["a3"], on_failure="continue_independent").run()
     assert states(independent) == {"a3": "SUCCEEDED"}
+
+
+def test_state_file_directories_are_all_private(tmp_path):
+    world = World({"s1": "h1"})
+    plan = make_plan([mig("a1", "s1", "h1", "h9")])
+    path = tmp_path / "new" / "deeper" / "state.json"
+    PlanExecutor(plan, state_path=str(path), make_ctx=lambda: {"world": world}, executors=EXECUTORS).run()
+    for directory in (tmp_path / "new", tmp_path / "new" / "deeper"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
