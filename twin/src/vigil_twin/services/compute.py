@@ -309,6 +309,25 @@ class ComputeStore:
         return host
 
     # -- moves -------------------------------------------------------------------------
+    def _start_migration(
+        self, server: dict[str, Any], dest: str, mtype: str, flavor: Any, resources: Any, kind: str, ctx: Any
+    ) -> dict[str, Any]:
+        """A migration record with its destination claimed in Placement, its duration (scaled with
+        the server's memory, per ``kind``: live or cold) and the named faults that apply to it."""
+        mig = self._new_migration(server, dest, mtype, flavor, ctx)
+        try:
+            self._claim(server, mig, dest, resources)
+        except PlacementError as exc:
+            del self.migrations[mig["id"]]
+            raise fault(400, f"No valid host was found. {exc.detail}") from None
+        gb = server["flavor"]["ram"] / 1024.0
+        mig["duration"] = (
+            self.timing[f"{kind}_migration_base_seconds"] + self.timing[f"{kind}_migration_seconds_per_gb"] * gb
+        )
+        mig["fail"] = self._fault_for("migration_fail", server) is not None
+        mig["hang"] = self._fault_for("migration_hang", server) is not None
+        return mig
+
     def _new_migration(
         self, server: dict[str, Any], dest: str, mtype: str, new_flavor: dict[str, Any], ctx: dict[str, Any]
     ) -> dict[str, Any]:
@@ -380,16 +399,7 @@ class ComputeStore:
         dest = self.select_destination(
             server, host, force, resources, f"Unable to migrate instance ({server['id']}) to current host ({src})."
         )
-        mig = self._new_migration(server, dest, "live-migration", server["flavor_ref"], ctx)
-        try:
-            self._claim(server, mig, dest, resources)
-        except PlacementError as exc:
-            del self.migrations[mig["id"]]
-            raise fault(400, f"No valid host was found. {exc.detail}") from None
-        gb = server["flavor"]["ram"] / 1024.0
-        mig["duration"] = self.timing["live_migration_base_seconds"] + self.timing["live_migration_seconds_per_gb"] * gb
-        mig["fail"] = self._fault_for("migration_fail", server) is not None
-        mig["hang"] = self._fault_for("migration_hang", server) is not None
+        mig = self._start_migration(server, dest, "live-migration", server["flavor_ref"], resources, "live", ctx)
         server["status"] = "MIGRATING"
         server["task_state"] = "migrating"
         self.touch(server["id"])
@@ -453,16 +463,7 @@ class ComputeStore:
         )
         dest = self.select_destination(server, host, False, resources, same_msg)
         mtype = "resize" if new_flavor is not None else "migration"
-        mig = self._new_migration(server, dest, mtype, flavor, ctx)
-        try:
-            self._claim(server, mig, dest, resources)
-        except PlacementError as exc:
-            del self.migrations[mig["id"]]
-            raise fault(400, f"No valid host was found. {exc.detail}") from None
-        gb = server["flavor"]["ram"] / 1024.0
-        mig["duration"] = self.timing["cold_migration_base_seconds"] + self.timing["cold_migration_seconds_per_gb"] * gb
-        mig["fail"] = self._fault_for("migration_fail", server) is not None
-        mig["hang"] = self._fault_for("migration_hang", server) is not None
+        mig = self._start_migration(server, dest, mtype, flavor, resources, "cold", ctx)
         mig["new_flavor"] = flavor
         server["status"] = "RESIZE"
         server["task_state"] = "resize_prep"
