@@ -19,6 +19,9 @@ description:
     volume is still attached to the same servers.
   - Idempotent. A volume already on I(destination_pool) (or of I(destination_type)) gives
     C(changed=false) without any mutating call; a migration found in progress is waited for.
+  - A migration to a pool of another backend is refused before any call when the volume's type
+    pins C(volume_backend_name) (Cinder would accept it and its scheduler fail it); the message
+    points at a retype (I(migration_type=retype)) instead.
 author:
   - vigil contributors (@vigil-openstack)
 options:

@@ -100,10 +100,12 @@ def test_compute_service_disable_enable(act, real_conn):
 
 def test_volume_migration_between_backends(act, real_conn):
     pools = [p.name for p in real_conn.block_storage.backend_pools()]
+    # the contract suite may have retyped a vol-free-* volume onto a backend-pinned type
+    pinned = {t.name for t in real_conn.block_storage.types() if (t.extra_specs or {}).get("volume_backend_name")}
     vol = next(
         v
         for v in sorted(real_conn.block_storage.volumes(details=True, all_projects=True), key=lambda v: v.name)
-        if v.status == "available" and v.name.startswith("vol-free")
+        if v.status == "available" and v.name.startswith("vol-free") and v.volume_type not in pinned
     )
     backend = vol.host.split("@")[1].split("#")[0]
     dest = next(p for p in sorted(pools) if p.split("@")[1].split("#")[0] != backend)
@@ -112,6 +114,17 @@ def test_volume_migration_between_backends(act, real_conn):
     after = real_conn.block_storage.get_volume(vol.id)
     assert after.host == dest and after.status == "available" and after.migration_status == "success"
     assert act("volume_migrate", volume=vol.id, destination_pool=dest)["changed"] is False
+
+
+def test_volume_migration_off_a_pinned_backend_is_refused(act, real_conn):
+    vol = next(v for v in real_conn.block_storage.volumes(details=True, all_projects=True) if v.name == "vol-fake1")
+    dest = next(
+        p.name for p in sorted(real_conn.block_storage.backend_pools(), key=lambda p: p.name) if "@fake2#" in p.name
+    )
+    res = act("volume_migrate", expect_failure=True, volume=vol.id, destination_pool=dest)
+    assert "pins volume_backend_name fake1" in res["msg"]
+    after = real_conn.block_storage.get_volume(vol.id)
+    assert after.host == vol.host and after.migration_status == vol.migration_status
 
 
 def test_ironic_power_off_on(act, real_system_conn):

@@ -14,8 +14,10 @@ __metaclass__ = type
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
     Action,
     ActionError,
+    RefusedAction,
     is_not_found,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
 
 BASE_S, PER_GIB_S = 600, 6
 BUSY_MIGRATION = ("starting", "migrating")
@@ -122,6 +124,28 @@ class VolumeMigrateAction(Action):
                 source,
             )
         return None
+
+    def refuse(self, state):
+        """A type that pins ``volume_backend_name`` keeps its volumes on that backend: Cinder
+        accepts the migrate call (202) and its scheduler then fails it (migration_status error).
+        Say so before calling, and point at the retype that can move it."""
+        vol = state["volume"]
+        if self.kind != "migrate" or not vol.get("volume_type"):
+            return
+        types = self.read(lambda: cinder.volume_types(self.conn.block_storage), "read volume types")
+        pinned = cinder.pinned_backend(types, vol["volume_type"])
+        if not pinned:
+            return
+        pools = self.read(lambda: cinder.pools(self.conn.block_storage), "read Cinder pools")
+        dest = next((p for p in pools if p.get("name") == self.pool), None)
+        backend = cinder.pool_backend(dest or {"name": self.pool})
+        if backend != pinned:
+            raise RefusedAction(
+                "refusing to migrate volume %s to %s: its type %s pins volume_backend_name %s and that pool "
+                "is on backend %s, so Cinder's scheduler would fail the migration; retype it instead "
+                "(migration_type: retype, destination_type: a type of backend %s)"
+                % (self.resource, self.pool, vol["volume_type"], pinned, backend, backend)
+            )
 
     def effective_timeout(self, state):
         if self.timeout is not None:

@@ -17,6 +17,7 @@ __metaclass__ = type
 import math
 import sys
 
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
 
 # Cinder's default max_over_subscription_ratio when a driver reports "auto" with nothing
@@ -94,20 +95,6 @@ def volumes(payload, project_ids=None):
     return df
 
 
-def types_by_backend(volume_types):
-    """``{backend_name: [type names]}`` plus ``None: [types without a backend]``."""
-    served = {}
-    for t in volume_types or []:
-        backend = (t.get("extra_specs") or {}).get("volume_backend_name") or None
-        served.setdefault(backend, []).append(t.get("name"))
-    return served
-
-
-def _backend_of(name, caps):
-    # host@backend#pool; drivers normally report volume_backend_name, fall back to the name.
-    return caps.get("volume_backend_name") or name.partition("@")[2].partition("#")[0]
-
-
 def pools(payload, volume_types=None):
     """The ``pools`` table from ``GET /scheduler-stats/get_pools?detail=True`` items.
 
@@ -116,11 +103,11 @@ def pools(payload, volume_types=None):
     may place those on any pool).
     """
     items = payload or []
-    served = types_by_backend(volume_types)
+    served = cinder.types_by_backend(volume_types)
     anywhere = sorted(t for t in served.get(None, []) if t)
     names = [p.get("name") or "" for p in items]
     caps = [p.get("capabilities") or {} for p in items]
-    backend = [_backend_of(n, c) for n, c in zip(names, caps)]
+    backend = [cinder.pool_backend(p) for p in items]
     total = [_capacity(c.get("total_capacity_gb")) for c in caps]
     free = [_capacity(c.get("free_capacity_gb")) for c in caps]
     allocated = [_capacity(c.get("allocated_capacity_gb", c.get("provisioned_capacity_gb", 0))) for c in caps]

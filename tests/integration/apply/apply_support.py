@@ -21,8 +21,12 @@ APPLY_TOPOLOGY = {
     "pools": [
         {"name": "cinder1@lvm#pool-a", "total_capacity_gb": 1000},
         {"name": "cinder2@lvm#pool-b", "total_capacity_gb": 1000},
+        {"name": "cinder3@ceph#rbd", "total_capacity_gb": 1000},
     ],
-    "volumes": [{"name": "vol1", "size_gb": 10, "pool": "cinder1@lvm#pool-a", "attached_to": "vm1"}],
+    "volumes": [
+        {"name": "vol1", "size_gb": 10, "pool": "cinder1@lvm#pool-a", "attached_to": "vm1"},
+        {"name": "vol2", "size_gb": 5, "pool": "cinder3@ceph#rbd", "volume_type": "ceph"},
+    ],
     "baremetal": [{"name": "bm-cmp%d" % i, "compute_hostname": "cmp%d" % i} for i in range(1, 5)],
     "maas": {"machines": [{"hostname": "cmp%d" % i, "compute_hostname": "cmp%d" % i} for i in range(1, 5)]},
 }

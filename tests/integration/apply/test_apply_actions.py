@@ -152,6 +152,18 @@ def test_volume_migrate_then_idempotent(cloud, run):
     assert not failed(again) and again.task("go")["changed"] is False and mutating(cloud) == []
 
 
+def test_volume_migrate_off_its_pinned_backend_is_refused_before_any_call(cloud, run):
+    vid = volume_id(cloud, "vol2")
+    reset_requests(cloud)
+    for check in (True, False):
+        result = run(task("volume_migrate", volume=vid, destination_pool="cinder2@lvm#pool-b", check=check))
+        assert failed(result)
+        msg = result.task("go")["msg"]
+        assert "type ceph pins volume_backend_name ceph" in msg and "on backend lvm" in msg and "retype" in msg
+    assert mutating(cloud) == []
+    assert cloud.cloud.stores["volume"].volumes[vid]["pool"] == "cinder3@ceph#rbd"
+
+
 def test_ironic_power_off_refused_then_done_on_an_empty_disabled_host(cloud, run):
     nid = node_id(cloud, "bm-cmp1")
     reset_requests(cloud)

@@ -84,6 +84,30 @@ def test_migration_to_same_host_refused(conn):
         conn.block_storage.migrate_volume(vol, host=vol.host)
 
 
+def test_migration_off_a_pinned_backend_fails_in_the_scheduler(conn, waiter):
+    """A type with volume_backend_name keeps its volumes on that backend: the API accepts the
+    migration (202) and the scheduler fails it; the volume stays where it was, usable."""
+    pools = _pools(conn)
+    pinned = {t.name: (t.extra_specs or {}).get("volume_backend_name") for t in conn.block_storage.types()}
+    for vol in conn.block_storage.volumes(details=True, all_projects=True):
+        backend = pinned.get(vol.volume_type)
+        if vol.status != "available" or vol.migration_status not in (None, "", "success") or not backend:
+            continue
+        others = [n for n, c in sorted(pools.items()) if c["volume_backend_name"] != backend]
+        if others:
+            break
+    else:
+        pytest.skip("no available volume of a backend-pinned type, with another backend to try")
+    conn.block_storage.migrate_volume(vol, host=others[0])
+    done = waiter(
+        lambda: (v := conn.block_storage.get_volume(vol.id)).migration_status == "error" and v,
+        "the scheduler to fail the migration",
+    )
+    assert done.host == vol.host
+    assert done.status == "available"
+    assert done.volume_type == vol.volume_type
+
+
 def test_retype_on_demand_moves_backend(conn, waiter):
     pools = _pools(conn)
     types = {t.name: (t.extra_specs or {}).get("volume_backend_name") for t in conn.block_storage.types()}

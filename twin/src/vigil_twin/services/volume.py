@@ -710,8 +710,12 @@ def _migrate(request: Request, store: VolumeStore, vol: dict[str, Any], args: di
         raise err(400, f"Invalid host: No available service named {host}")
     if dest["name"] == vol["pool"] or (("#" not in host) and host == vol["pool"].split("#")[0]):
         raise err(400, "Invalid host: Destination host must be different than the current host.")
-    if not store.fits(dest, vol["size"]):
-        # Cinder's scheduler refuses asynchronously: migration_status error, volume untouched.
+    pinned = (
+        (store.type_by_name_or_id(vol["volume_type"] or "") or {}).get("extra_specs", {}).get("volume_backend_name")
+    )
+    if not store.fits(dest, vol["size"]) or (pinned and pinned != dest["volume_backend_name"]):
+        # Cinder's scheduler refuses asynchronously (CapacityFilter, or CapabilitiesFilter for a
+        # type pinned to another backend): migration_status error, volume untouched.
         vol["migration_status"] = "error"
         vol["updated_at"] = iso()
         return
