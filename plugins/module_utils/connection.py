@@ -248,18 +248,6 @@ def connect(params, authorize=True):
     return conn
 
 
-def describe_error(exc):
-    """One line for an SDK/HTTP error raised while reading a service (not while connecting)."""
-    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
-    url = getattr(exc, "url", None) or ""
-    msg = _first_line(exc)
-    if status == 403:
-        return "needs admin role: %s refused (HTTP 403): %s" % (url or "request", msg)
-    if status == 401:
-        return "authentication failed (HTTP 401): %s" % msg
-    return msg
-
-
 def connect_maas(params):
     """A python-libmaas ``Client`` for maas_url / maas_api_key (or MAAS_URL / MAAS_API_KEY)."""
     url = params.get("maas_url") or os.environ.get("MAAS_URL")

@@ -26,6 +26,11 @@ __metaclass__ = type
 import re
 import time
 
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import (  # noqa: F401 - re-exported
+    http_status,
+    one_line,
+)
+
 TRANSIENT_STATUS = (500, 502, 503, 504)
 _REMOTE_5XX = re.compile(r"-> 5\d\d\b")
 ELAPSED_FRACTION = 0.15  # poll lateness bound, as a fraction of the time waited so far
@@ -49,17 +54,6 @@ class StaleAction(ActionError):
 
 class RefusedAction(ActionError):
     """The action would be unsafe (e.g. power off a host with instances) and was not forced."""
-
-
-def http_status(exc):
-    """HTTP status of an openstacksdk / keystoneauth / libmaas error, or None."""
-    for attr in ("status_code", "http_status", "status"):
-        value = getattr(exc, attr, None)
-        if isinstance(value, int):
-            return value
-    response = getattr(exc, "response", None)
-    value = getattr(response, "status_code", None)
-    return value if isinstance(value, int) else None
 
 
 def is_transient(exc):
@@ -179,11 +173,6 @@ class Poller:
                 if self.retry(landed, what + " (did it land?)"):
                     return None
         raise AssertionError("unreachable")  # pragma: no cover
-
-
-def one_line(exc):
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())[:500]
 
 
 def _num(value):

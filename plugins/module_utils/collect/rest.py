@@ -16,6 +16,8 @@ __metaclass__ = type
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import message_line
+
 
 class CollectError(Exception):
     """A failure worth one line to the user. ``kind``: auth, forbidden, unreachable,
@@ -36,7 +38,7 @@ def classify(exc, service=None, what=None):
     name = type(exc).__name__
     mro = set(c.__name__ for c in type(exc).__mro__)
     target = what or service or "the cloud"
-    detail = str(exc).splitlines()[0] if str(exc) else name
+    detail = message_line(exc)
     if mro & {"EndpointNotFound", "ServiceDisabledException", "CatalogException", "EmptyCatalog"}:
         return CollectError(
             "missing_service",
