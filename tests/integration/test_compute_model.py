@@ -177,6 +177,9 @@ def test_full_model_matches_topology_and_placement(tmp_path, cloud):
     assert (nodes["compute-4"]["state"], nodes["compute-4"]["forced_down"]) == ("down", True)
     assert nodes["compute-1"]["forced_down"] is False
     assert "ssd" in nodes["compute-1"]["aggregates"] and "ssd" not in nodes["compute-10"]["aggregates"]
+    # the AZ aggregate's metadata is merged in, as Nova's aggregate filters see it
+    assert nodes["compute-1"]["aggregate_metadata"] == {"availability_zone": ["az1"], "storage": ["ssd"]}
+    assert "storage" not in nodes["compute-10"]["aggregate_metadata"]
     assert "HW_CPU_X86_AVX2" in nodes["compute-1"]["traits"]
 
     # Exact host matching: compute-1 has web-1, avx-1, db-1; compute-10 has web-2, rt-1.

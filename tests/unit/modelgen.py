@@ -28,6 +28,7 @@ def nodes_frame(
     status=None,
     state=None,
     aggregates=None,
+    aggregate_metadata=None,
     traits=None,
     ratio=(4.0, 1.0, 1.0),
     used=None,
@@ -48,6 +49,7 @@ def nodes_frame(
         "network_agent_up": [True] * n,
         "az": list(az) if az is not None else ["nova"] * n,
         "aggregates": list(aggregates) if aggregates is not None else [[] for _unused in range(n)],
+        "aggregate_metadata": list(aggregate_metadata) if aggregate_metadata is not None else [{} for _unused in range(n)],
         "traits": list(traits) if traits is not None else [[] for _unused in range(n)],
         "vcpu_total": list(vcpus),
         "vcpu_reserved": [0] * n,
@@ -254,6 +256,10 @@ def random_model(
                 row["task_state"] = "migrating"
         if traits and rng.random() < 0.2 and "HW_CPU_X86_AVX2" in host_traits[h]:
             row["required_traits"] = ["HW_CPU_X86_AVX2"]
+        if aggregates:  # servers that already pass Nova's aggregate filters where they are
+            if h % aggregates % 2 == 0 and rng.random() < 0.3:
+                row["extra_specs"] = {"aggregate_instance_extra_specs:ssd": "true"}
+            row["project_id"] = "p2" if rng.random() < 0.2 else "p1"
         rows.append(row)
     inst = instances_frame(rows)
     sg_rows = {"id": [], "name": [], "policy": [], "members": [], "max_server_per_host": [], "project_id": []}
@@ -287,8 +293,23 @@ def random_model(
     status = ["enabled"] * hosts
     for k in rng.permutation(hosts)[:disabled]:
         status[k] = "disabled"
+    # aggregate k: ssd=true when k is even, ssd=false otherwise; aggregate 1 isolated to p1 and p2
+    meta = [
+        dict({"ssd": ["true" if k % aggregates % 2 == 0 else "false"]}, **({"filter_tenant_id": ["p1", "p2"]} if k % aggregates == 1 else {}))
+        if aggregates
+        else {}
+        for k in range(hosts)
+    ]  # fmt: skip
     nodes = nodes_frame(
-        names, shapes[:, 0], shapes[:, 1], shapes[:, 2], az=az, status=status, aggregates=aggs, traits=host_traits
+        names,
+        shapes[:, 0],
+        shapes[:, 1],
+        shapes[:, 2],
+        az=az,
+        status=status,
+        aggregates=aggs,
+        aggregate_metadata=meta,
+        traits=host_traits,
     )
     nodes = with_usage(nodes, inst)
     return {"nodes": nodes, "instances": inst, "server_groups": frame.from_columns("server_groups", sg_rows)}

@@ -214,6 +214,11 @@ def _cases():
 
 def _params(strategy, params, model, data):
     hosts = list(model["nodes"]["hostname"])
+    if (
+        "aggregate_policy" not in params
+        and "aggregate_policy" in registry.strategy_info(strategy)["parameters"]["properties"]
+    ):
+        params = dict(params, aggregate_policy=data.draw(st.sampled_from(constraints.AGGREGATE_POLICIES)))
     if strategy == "host_maintenance":
         params = dict(
             params, maintenance_node=data.draw(st.sampled_from(hosts)), disable_live_migration=data.draw(st.booleans())

@@ -124,6 +124,18 @@ def host_aggregates(aggregates):
     return names, zones
 
 
+def host_aggregate_metadata(aggregates):
+    """``{host: {key: [values]}}``: the union of the metadata of the host's aggregates, each value
+    split on commas (Nova's ``aggregate_metadata_get_by_host``, which its aggregate filters read)."""
+    out = {}
+    for agg in aggregates or []:
+        for key, value in (agg.get("metadata") or {}).items():
+            values = [v.strip() for v in str(value if value is not None else "").split(",")]
+            for host in agg.get("hosts") or []:
+                out.setdefault(host, {}).setdefault(key, set()).update(values)
+    return dict((h, dict((k, sorted(v)) for k, v in meta.items())) for h, meta in out.items())
+
+
 def _aggregate_ratios(aggregates):
     """``{host: {RC: ratio}}`` from aggregate metadata (legacy *_allocation_ratio keys)."""
     out = {}
@@ -189,6 +201,7 @@ def build_nodes(
     svc_by_host = compute_services(services)
     agg_names, agg_zones = host_aggregates(aggregates)
     agg_ratios = _aggregate_ratios(aggregates)
+    agg_meta = host_aggregate_metadata(aggregates)
     by_uuid, by_name = _providers_index(providers)
     inventories = inventories or {}
     usages = usages or {}
@@ -228,6 +241,7 @@ def build_nodes(
             svc.get("zone") if svc.get("zone") not in (None, "", "internal") else agg_zones.get(host, DEFAULT_AZ)
         )
         cols["aggregates"].append(list(agg_names.get(host, [])))
+        cols["aggregate_metadata"].append(agg_meta.get(host, {}))
         cols["traits"].append(sorted(traits.get(rp_uuid) or []) if rp_uuid in traits else [])
         host_ratios = agg_ratios.get(host, {})
         for rc in schema.RESOURCE_CLASSES:

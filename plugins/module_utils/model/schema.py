@@ -67,6 +67,12 @@ TABLES = {
         ),
         Column("az", "string", "nova os-availability-zone / os-aggregates availability_zone", "availability zone"),
         Column("aggregates", "object", "nova os-aggregates hosts", "list of aggregate names the host is in"),
+        Column(
+            "aggregate_metadata",
+            "object",
+            "nova os-aggregates metadata",
+            "{key: [values]} over the host's aggregates, comma lists split (as Nova's filters read it)",
+        ),
         Column("traits", "object", "placement resource_providers/{uuid}/traits", "list of traits of the provider"),
     ]
     + _rc_columns()

@@ -24,9 +24,10 @@ class StrategyError(ValueError):
 MOVE_PARAMS = {
     "allow_cross_az": {"type": "boolean", "default": False, "description": "allow moves between availability zones"},
     "aggregate_policy": {
-        "enum": ["same", "any"],
+        "enum": ["same", "metadata", "any"],
         "default": "same",
-        "description": "same: a server only moves between hosts of the same aggregates; any: ignore aggregates",
+        "description": "same: a server only moves between hosts of the same aggregates; metadata: Nova's aggregate"
+        " filters decide (extra specs, tenant isolation, instance_type, isolated traits); any: ignore aggregates",
     },
     "soft_policies": {
         "enum": ["hard", "ignore"],

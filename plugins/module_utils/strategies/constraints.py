@@ -11,8 +11,8 @@ constraint; strategies only ever move through ``move`` (which re-checks).
 
 Constraints: capacity per resource class ``(total - reserved) * allocation_ratio - used``;
 destination up, enabled, not forced down, powered on, in scope (or enabled by the plan);
-same availability zone unless allowed; same aggregate membership (aggregate metadata is not
-in the model, so a host in other aggregates may have other isolation rules); server groups
+same availability zone unless allowed; aggregates by ``aggregate_policy``: the same aggregate
+set (default), Nova's aggregate-metadata filters (``metadata``) or none (``any``); server groups
 (anti-affinity with max_server_per_host, affinity; soft policies as hard unless told);
 required traits; instance state and lock (live only ACTIVE, cold only ACTIVE-with-permission
 or SHUTOFF, nothing with a task in flight); pinned/PCI/vGPU never live; scope exclusions.
@@ -32,9 +32,14 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame, schema
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies import aggregate_filters
 
 RCS = ("VCPU", "MEMORY_MB", "DISK_GB", "PCPU")
 EPS = 1e-9
+
+# same: only between hosts of the same aggregates; metadata: Nova's aggregate filters
+# (aggregate_filters.py); any: aggregates ignored.
+AGGREGATE_POLICIES = ("same", "metadata", "any")
 
 SERVER_GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 
@@ -156,7 +161,7 @@ def resolve_scope(nodes, instances, scope):
 class Placement:
     """Mutable placement state over the model's nodes and instances.
 
-    Options: allow_cross_az, aggregate_policy ('same' | 'any'), soft_policies ('hard' |
+    Options: allow_cross_az, aggregate_policy ('same' | 'metadata' | 'any'), soft_policies ('hard' |
     'ignore'), allow_live, allow_cold, allow_cold_active (cold-migrate ACTIVE servers that
     cannot go live: a reboot for the user), destinations (hostnames restricting targets).
     """
@@ -260,8 +265,8 @@ class Placement:
             if "aggregates" in nodes.columns
             else np.full(self.H, "", object)
         )
-        if aggregate_policy not in ("same", "any"):
-            raise ValueError("aggregate_policy must be 'same' or 'any'")
+        if aggregate_policy not in AGGREGATE_POLICIES:
+            raise ValueError("aggregate_policy must be one of %s" % ", ".join(AGGREGATE_POLICIES))
         key = np.full(self.H, "", dtype=object)
         if not allow_cross_az:
             key = key + azs
@@ -269,6 +274,9 @@ class Placement:
             key = key + "#" + aggsig
         _unused, self.zone = np.unique(key.astype(str), return_inverse=True) if self.H else (None, np.zeros(0, int))
         self._zone_masks = {}
+        self.agg_filters = aggregate_policy == "metadata"
+        if self.agg_filters:
+            self._aggregate_filters(nodes, inst)
 
         # traits
         host_traits = [set(as_list(t)) for t in nodes["traits"]] if "traits" in nodes.columns else [set()] * self.H
@@ -353,6 +361,63 @@ class Placement:
         self.log = []  # (instance, from, to)
         self.enabled_by_plan = set()
 
+    def _aggregate_filters(self, nodes, inst):
+        """Nova's aggregate-metadata filters (aggregate_filters.py) as a table: hosts grouped by
+        metadata, instances by what the filters read of them; one mask per pair of groups."""
+        meta = nodes["aggregate_metadata"].tolist() if "aggregate_metadata" in nodes.columns else [None] * self.H
+        aggs = nodes["aggregates"].tolist() if "aggregates" in nodes.columns else [[]] * self.H
+        unknown = [self.hostnames[k] for k in range(self.H) if meta[k] is None and as_list(aggs[k])]
+        if unknown:
+            raise ModelError(
+                "aggregate_policy 'metadata' needs nodes.aggregate_metadata, which this model lacks for %s "
+                "(collect it again with compute_model_info, or use aggregate_policy 'same')" % ", ".join(unknown[:5])
+            )
+        host_keys = [repr(sorted((m or {}).items())) for m in meta]
+        host_groups = {}
+        self.host_agg_group = np.array([host_groups.setdefault(k, len(host_groups)) for k in host_keys], dtype=np.int64)
+        self.host_group_meta = [None] * len(host_groups)
+        for k in range(self.H):
+            self.host_group_meta[self.host_agg_group[k]] = meta[k] or {}
+        specs = inst["extra_specs"].tolist() if "extra_specs" in inst.columns else [None] * self.N
+        projects, flavors = str_col(inst, "project_id"), str_col(inst, "flavor_name")
+        traits = inst["required_traits"].tolist() if "required_traits" in inst.columns else [None] * self.N
+        inst_groups = {}
+        self.inst_agg_group = np.zeros(self.N, dtype=np.int64)
+        self.inst_group_need = []
+        for i in range(self.N):
+            need = (
+                tuple(aggregate_filters.extra_spec_requirements(specs[i] if isinstance(specs[i], dict) else {})),
+                projects[i],
+                flavors[i],
+                tuple(sorted(str(t) for t in as_list(traits[i]))),
+            )
+            g = inst_groups.get(need)
+            if g is None:
+                g = inst_groups[need] = len(self.inst_group_need)
+                self.inst_group_need.append(need)
+            self.inst_agg_group[i] = g
+        self._agg_refusals = {}
+        self._agg_masks = {}
+
+    def _agg_refusal(self, ig, hg):
+        key = (ig, hg)
+        why = self._agg_refusals.get(key)
+        if why is None:
+            reqs, project, flavor, traits = self.inst_group_need[ig]
+            why = self._agg_refusals[key] = aggregate_filters.refusal(
+                self.host_group_meta[hg], reqs, project, flavor, traits
+            )
+        return why
+
+    def aggregate_mask(self, i):
+        """Hosts whose aggregate metadata lets instance i in (aggregate_policy metadata)."""
+        ig = int(self.inst_agg_group[i])
+        m = self._agg_masks.get(ig)
+        if m is None:
+            ok = np.array([not self._agg_refusal(ig, hg) for hg in range(len(self.host_group_meta))], dtype=bool)
+            m = self._agg_masks[ig] = ok[self.host_agg_group] if self.H else np.zeros(0, bool)
+        return m
+
     # --- queries -------------------------------------------------------------------------------
 
     def zone_mask(self, z):
@@ -376,6 +441,8 @@ class Placement:
         req = self.req_traits.get(i)
         if req is not None:
             m &= self.host_traits[:, req].all(axis=1)
+        if self.agg_filters:
+            m &= self.aggregate_mask(i)
         for g in self.inst_groups.get(i, ()):
             m &= self._group_mask(g, src)
         return m
@@ -418,6 +485,10 @@ class Placement:
         req = self.req_traits.get(i)
         if req is not None and not self.host_traits[h, req].all():
             return "host %s lacks required traits" % self.hostnames[h]
+        if self.agg_filters:
+            why = self._agg_refusal(int(self.inst_agg_group[i]), int(self.host_agg_group[h]))
+            if why:
+                return "host %s: %s" % (self.hostnames[h], why)
         for g in self.inst_groups.get(i, ()):
             counts = self.group_count[g]
             if self.group_kind[g] == "anti" and counts.get(h, 0) >= self.group_max[g]:

@@ -65,6 +65,8 @@ def solve(pl, time_limit=30.0):
         req = pl.req_traits.get(i)
         if req is not None:
             ok &= pl.host_traits[hosts][:, req].all(axis=1)
+        if pl.agg_filters:
+            ok &= pl.aggregate_mask(i)[hosts]
         ok &= (pl.demand[i] <= pl.cap[hosts] + 1e-9).all(axis=1)
         ok[hpos[src]] = True
         pairs += [(i, int(k)) for k in np.nonzero(ok)[0]]
