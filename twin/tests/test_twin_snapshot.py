@@ -8,7 +8,7 @@ import json
 import openstack
 import pytest
 
-from vigil_twin.testing import running_twin
+from vigil_twin.testing import running_twin, write_clouds_yaml
 from vigil_twin.topology import TopologyError, load_topology
 
 
@@ -111,3 +111,24 @@ def test_round_trip_through_the_collector(twin, clouds_yaml, tmp_path):
         assert {s["id"]: s["host"] for s in copy.cloud.stores["compute"].servers.values()} == original
         src, dst = twin.cloud.stores["placement"], copy.cloud.stores["placement"]
         assert {u: dict(v) for u, v in src.usages.items()} == {u: dict(v) for u, v in dst.usages.items()}
+        # the hosts' aggregate metadata (what Nova's aggregate filters read) survives the copy
+        config = openstack.config.OpenStackConfig(config_files=[write_clouds_yaml(copy, tmp_path / "copy.yaml")])
+        copied, _meta = compute_model.collect(openstack.connection.Connection(config=config.get_one("vigil-twin")))
+
+        def metadata(t):
+            return dict(zip(t["nodes"]["hostname"], t["nodes"]["aggregate_metadata"]))
+
+        assert metadata(copied) == metadata(tables)
+        assert metadata(tables)["compute-1"]["storage"] == ["ssd"]
+
+
+def test_aggregates_rebuilt_give_each_host_its_merged_metadata():
+    from vigil_twin.snapshot import _aggregates_with_metadata
+
+    rows = [
+        node("h1", aggregates=["az1", "a"], aggregate_metadata={"ssd": ["true"], "availability_zone": ["az1"]}),
+        node("h2", aggregates=["az1", "a", "b"], aggregate_metadata={"ssd": ["false", "true"], "rack": ["r2"]}),
+        node("h3", aggregates=["az1"], aggregate_metadata={"availability_zone": ["az1"]}),
+    ]
+    aggs = {a["name"]: a["metadata"] for a in _aggregates_with_metadata(rows)}
+    assert aggs == {"a": {"ssd": "true"}, "b": {"rack": "r2", "ssd": "false,true"}}

@@ -72,6 +72,36 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else []
 
 
+# Aggregate metadata the model carries elsewhere (zones: nodes.az; ratios: the inventories).
+_NOT_REBUILT = ("availability_zone", "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio")
+
+
+def _aggregates_with_metadata(nodes_t: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Aggregates whose metadata gives every host back its ``aggregate_metadata``.
+
+    The model keeps only each host's merged view; giving an aggregate, per key, the values
+    every one of its hosts has reproduces each host's union exactly (a value a host has came
+    from one of its aggregates, whose hosts all have it), and the union is all Nova reads."""
+    hosts_of: dict[str, list[dict[str, Any]]] = {}
+    for n in nodes_t:
+        for name in _list(n.get("aggregates")):
+            if name != (n.get("az") or "nova"):
+                hosts_of.setdefault(name, []).append(n)
+    out = []
+    for name in sorted(hosts_of):
+        metas = [
+            n.get("aggregate_metadata") if isinstance(n.get("aggregate_metadata"), dict) else {} for n in hosts_of[name]
+        ]
+        keys = set.intersection(*(set(m) for m in metas)) - set(_NOT_REBUILT)
+        metadata = {}
+        for key in sorted(keys):
+            common = set.intersection(*(set(str(v) for v in _list(m[key])) for m in metas))
+            if common:
+                metadata[key] = ",".join(sorted(common))
+        out.append({"name": name, "metadata": metadata})
+    return out
+
+
 def topology_from_model(data: dict[str, Any]) -> dict[str, Any]:
     model = data["model"] if "vigil_snapshot" in data else data
     nodes_t, inst_t = _rows(model, "nodes"), _rows(model, "instances")
@@ -215,6 +245,9 @@ def topology_from_model(data: dict[str, Any]) -> dict[str, Any]:
         "server_groups": groups,
         "servers": servers,
     }
+    aggregates = _aggregates_with_metadata(nodes_t)
+    if aggregates:
+        topology["aggregates"] = aggregates
     if pools_t:
         topology["pools"] = [
             {
