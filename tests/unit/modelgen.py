@@ -49,7 +49,9 @@ def nodes_frame(
         "network_agent_up": [True] * n,
         "az": list(az) if az is not None else ["nova"] * n,
         "aggregates": list(aggregates) if aggregates is not None else [[] for _unused in range(n)],
-        "aggregate_metadata": list(aggregate_metadata) if aggregate_metadata is not None else [{} for _unused in range(n)],
+        "aggregate_metadata": list(aggregate_metadata)
+        if aggregate_metadata is not None
+        else [{} for _unused in range(n)],
         "traits": list(traits) if traits is not None else [[] for _unused in range(n)],
         "vcpu_total": list(vcpus),
         "vcpu_reserved": [0] * n,

@@ -36,15 +36,6 @@ class Pools:
         reserved = total * num_col(pools, "reserved_percentage") / 100.0
         thin = bool_col(pools, "thin_provisioning")
         ratio = num_col(pools, "max_over_subscription_ratio", 1.0)
-        alloc = num_col(pools, "allocated_capacity_gb")
-        self.total = total
-        self.room = np.where(thin, total * np.maximum(ratio, 1.0) - alloc - reserved, free - reserved)
-        self.used = np.maximum(total - free, 0)
-        self.types = (
-            [set(as_list(t)) for t in pools["volume_types"]]
-            if "volume_types" in pools.columns
-            else [set()] * len(pools)
-        )
         vols = vols.reset_index(drop=True) if vols is not None else None
         self.vol_ids = str_col(vols, "id") if vols is not None else np.array([], dtype=object)
         self.vol_pool = (
@@ -53,6 +44,19 @@ class Pools:
             else np.zeros(0, np.int64)
         )
         self.vol_size = num_col(vols, "size_gb") if vols is not None else np.zeros(0)
+        # Cinder does not move allocated_capacity_gb on a driver-assisted migration (until
+        # cinder-volume restarts): never count a pool as holding less than its volumes.
+        on_pool = self.vol_pool >= 0
+        held = np.bincount(self.vol_pool[on_pool], weights=self.vol_size[on_pool], minlength=len(self.names))
+        alloc = np.maximum(num_col(pools, "allocated_capacity_gb"), held)
+        self.total = total
+        self.room = np.where(thin, total * np.maximum(ratio, 1.0) - alloc - reserved, free - reserved)
+        self.used = np.maximum(total - free, 0)
+        self.types = (
+            [set(as_list(t)) for t in pools["volume_types"]]
+            if "volume_types" in pools.columns
+            else [set()] * len(pools)
+        )
         self.vol_type = str_col(vols, "volume_type") if vols is not None else np.array([], dtype=object)
         status = str_col(vols, "status") if vols is not None else np.array([], dtype=object)
         mig = str_col(vols, "migration_status") if vols is not None else np.array([], dtype=object)
