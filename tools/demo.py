@@ -1,6 +1,7 @@
 """`make demo`: serve the twin's demo cloud, run playbooks/optimize.yml against it, stop the twin.
 
-Everything it writes goes under output/demo/ (clouds.yaml, model snapshot, plan, report).
+Everything it writes goes under output/demo/ (clouds.yaml, model snapshot, plan, report), or
+under $VIGIL_DEMO_OUT when set (the test of `make demo` uses that).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
-OUT = ROOT / "output" / "demo"
+OUT = Path(os.environ.get("VIGIL_DEMO_OUT") or ROOT / "output" / "demo")
 
 
 def start_twin() -> tuple[subprocess.Popen, dict]:

@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Watcher's ``sleep``: waits `duration` seconds between actions (skipped in check mode)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
+
+
+class SleepAction(Action):
+    type = "sleep"
+
+    def validate(self):
+        duration = self.input.get("duration", 0)
+        if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
+            raise ActionError("sleep needs input.duration, a number of seconds >= 0")
+
+    def run(self, check_mode=False):
+        self.validate()
+        duration = float(self.input.get("duration", 0))
+        if not check_mode:
+            self.poller.clock.sleep(duration)
+        return {"changed": False, "msg": "slept %ss" % duration, "before": {}, "after": {}, "state": {}}

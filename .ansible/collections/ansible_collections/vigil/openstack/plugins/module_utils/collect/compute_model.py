@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""The compute part of the cluster model from a live cloud: runs the Nova, Placement,
+Glance and Neutron collectors, builds ``nodes``, ``instances`` and ``server_groups``,
+applies the scope. Shared by compute_model_info and the hypervisors inventory plugin.
+
+Nova is required (without it there is no compute model); Placement, Glance and Neutron
+are optional: when one is not in the catalog the model is built from what exists and
+``meta.skipped`` says what was left out and what that costs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import glance, neutron, nova, placement, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.model import compute, frame
+from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scope_mod
+
+SERVICES = ("compute", "placement", "image", "network")
+
+
+def _skip(skipped, service, err, consequence):
+    skipped.append(
+        {
+            "service": service,
+            "reason": err.message if isinstance(err, rest.CollectError) else str(err),
+            "consequence": consequence,
+        }
+    )
+
+
+def _optional(skipped, service, consequence, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except rest.CollectError as err:
+        if err.kind != "missing_service":
+            raise
+        _skip(skipped, service, err, consequence)
+        return None
+
+
+def collect(
+    conn,
+    scope=None,
+    placement_detail="auto",
+    all_projects=True,
+    page_size=nova.PAGE_SIZE,
+    with_network=True,
+    with_images=True,
+    with_migrations=True,
+    allocation_ratios=None,
+    cloud_name=None,
+):
+    """``(tables, meta)``: DataFrames of nodes, instances and server_groups, and the meta dict
+    (cloud, collected, skipped, scope, placement detail level). Raises rest.CollectError
+    (a one-line reason) when Nova cannot be read, ScopeError for a bad scope."""
+    scope = scope_mod.normalize(scope)
+    skipped = []
+    raw = nova.collect(conn, all_projects=all_projects, page_size=page_size, with_migrations=with_migrations)
+
+    # Instances first: their image ids say which images to read, their flavors which traits
+    # are required (summary Placement reads only those).
+    image_ids = set(compute._image_id(s) for s in raw["servers"])
+    images = None
+    if with_images and image_ids - {None}:
+        images = _optional(
+            skipped,
+            "image",
+            "image properties (trait:*=required, hw_cpu_policy) not read",
+            glance.collect,
+            conn,
+            image_ids,
+        )
+    net = None
+    if with_network:
+        net = _optional(
+            skipped,
+            "network",
+            "SR-IOV ports and L2 agents not read: only flavor PCI aliases mark instances pci",
+            neutron.collect,
+            conn,
+        )
+    instances = compute.build_instances(
+        raw["servers"],
+        flavors=raw["flavors"],
+        server_groups=raw["server_groups"],
+        images=(images or {}).get("images"),
+        ports=(net or {}).get("ports"),
+        migrations=raw["migrations"],
+    )
+
+    # Placement detail is read only for the providers of hosts in scope.
+    probe = compute.build_nodes(raw["hypervisors"], raw["services"], raw["aggregates"])
+    in_scope = probe["hostname"][scope_mod.host_mask(probe, scope)] if scope else probe["hostname"]
+    wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(
+        probe.loc[in_scope.index, "hypervisor_id"].dropna()
+    )
+    wanted_traits = sorted(set(t for traits in instances["required_traits"] for t in traits))
+    pl = _optional(
+        skipped,
+        "placement",
+        "capacity from Nova hypervisor statistics with default reserved/allocation ratios; no traits",
+        placement.collect,
+        conn,
+        detail=placement_detail,
+        required_traits=wanted_traits,
+        provider_count=len(in_scope),
+        provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
+    )
+    pl = pl or {}
+    nodes = compute.build_nodes(
+        raw["hypervisors"],
+        raw["services"],
+        raw["aggregates"],
+        providers=pl.get("resource_providers"),
+        inventories=pl.get("inventories"),
+        usages=pl.get("usages"),
+        traits=pl.get("traits"),
+        instances=instances,
+        allocation_ratios=allocation_ratios,
+        dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
+    )
+    tables = {
+        "nodes": nodes,
+        "instances": instances,
+        "server_groups": compute.build_server_groups(raw["server_groups"]),
+    }
+    if scope:
+        tables, _movable = scope_mod.apply(tables, scope)
+    meta = {
+        "cloud": cloud_name or getattr(conn.config, "name", None),
+        "collected": frame.now_iso(),
+        "skipped": skipped,
+        "scope": scope,
+        "placement_detail": pl.get("detail", "none"),
+        "migrations_in_progress": sorted(
+            m.get("instance_uuid")
+            for m in raw["migrations"]
+            if str(m.get("status", "")).lower() in compute.IN_PROGRESS_MIGRATION
+        ),
+    }
+    return tables, meta

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Catalog endpoints without version discovery, for the bulk collectors.
+
+openstacksdk's service proxies GET each service's version document before the first call
+(one extra request per service). The compute collectors pin the microversions they need
+instead, so a keystoneauth Adapter on the catalog URL saves those requests; it carries the
+token, the interface/region of the connection and its retry settings (connect_retries,
+status_code_retries with exponential backoff).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import rest
+
+
+def adapter(conn, service_type):
+    """A keystoneauth Adapter for `service_type` of `conn`'s cloud region.
+
+    Raises rest.CollectError("missing_service") when the catalog has no such endpoint.
+    """
+    from keystoneauth1 import adapter as ks_adapter
+
+    config = conn.config
+    kwargs = dict(
+        session=conn.session,
+        service_type=service_type,
+        interface=config.get_interface(service_type),
+        region_name=config.get_region_name(service_type),
+        connect_retries=config.get_connect_retries(service_type),
+        status_code_retries=config.get_status_code_retries(service_type),
+        retriable_status_codes=config.get_retriable_status_codes(service_type),
+        connect_retry_delay=config.get_connect_retry_delay(service_type),
+        status_code_retry_delay=config.get_status_code_retry_delay(service_type),
+        raise_exc=False,
+    )
+    override = config.get_endpoint(service_type)
+    if override:
+        kwargs["endpoint_override"] = override
+    ad = ks_adapter.Adapter(**kwargs)
+    try:
+        url = ad.get_endpoint()
+    except Exception as exc:  # noqa: BLE001 - catalog problems become CollectError
+        err = rest.classify(exc, service_type)
+        if err is None:
+            raise
+        raise err from exc
+    if not url:
+        raise rest.CollectError("missing_service", "service %s is not in the catalog" % service_type, service_type)
+    return ad
+
+
+def versioned(ad, path, version):
+    """`path` below the API version `version` (``v2``, ``v2.0``): catalogs list Glance and
+    Neutron with or without it."""
+    url = (ad.get_endpoint() or "").rstrip("/")
+    if url.endswith("/" + version):
+        return path
+    return "/" + version + path

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Neutron collector: SR-IOV / PCI ports (they pin a server to cold migration) and agents
+(a host whose L2 agent is dead cannot bind the ports of an arriving server).
+
+Requests: ports filtered server-side on the SR-IOV vnic types with only the fields the
+model needs (1 page usually), 1 for agents.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import endpoint, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.model.compute import SRIOV_VNIC_TYPES
+
+SERVICE = "network"
+PAGE_SIZE = 1000
+PORT_FIELDS = ("id", "device_id", "device_owner", "binding:vnic_type", "binding:host_id")
+L2_AGENT_TYPES = (
+    "Open vSwitch agent",
+    "Linux bridge agent",
+    "NIC Switch agent",
+    "OVN Controller agent",
+    "OVN Controller Gateway agent",
+)
+
+
+def sriov_ports(ad, page_size=PAGE_SIZE):
+    # Repeated filters are ORed by Neutron; repeated fields select the columns.
+    params = {"binding:vnic_type": sorted(SRIOV_VNIC_TYPES), "fields": list(PORT_FIELDS)}
+    path = endpoint.versioned(ad, "/ports", "v2.0")
+    return rest.paginate(ad, path, SERVICE, "ports", params=params, limit=page_size)
+
+
+def agents(ad):
+    path = endpoint.versioned(ad, "/agents", "v2.0")
+    return rest.get_json(ad, path, SERVICE).get("agents") or []
+
+
+def dead_l2_hosts(agent_list):
+    """Hosts whose L2 agent is not alive or administratively down."""
+    return sorted(
+        set(
+            a.get("host")
+            for a in agent_list or []
+            if a.get("agent_type") in L2_AGENT_TYPES and not (a.get("alive") and a.get("admin_state_up", True))
+        )
+    )
+
+
+def collect(conn, with_agents=True):
+    ad = endpoint.adapter(conn, SERVICE)
+    out = {"ports": sriov_ports(ad), "agents": None}
+    if with_agents:
+        try:
+            out["agents"] = agents(ad)
+        except rest.CollectError as err:
+            # The agents extension is absent with some ML2 backends; ports still count.
+            if err.kind not in ("not_found",):
+                raise
+    return out

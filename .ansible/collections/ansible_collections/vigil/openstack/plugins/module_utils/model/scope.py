@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Audit scope, as Watcher's compute scope: which hosts and instances a run may touch.
+
+One scope dict, the same for the collect modules (which read only what is in scope) and
+the planner (which moves only what is in scope)::
+
+    availability_zones: [az1]          # hosts in these AZs
+    host_aggregates: [ssd]             # hosts in any of these aggregates (name or id)
+    compute_nodes: [compute-1]         # exact host names
+    projects: [<project id>]           # only these projects' instances may move
+    exclude:
+      compute_nodes: [compute-7]       # never a source or a destination
+      host_aggregates: [gpu]
+      instances: [<uuid or name>]      # stay where they are (still take capacity)
+      projects: [<project id>]
+      instance_metadata: {vigil: skip} # every given key equals the value
+      instance_tags: [pinned-by-ops]   # any of these tags
+
+Given inclusions all apply (a host must be in one of the AZs *and* one of the aggregates);
+host names match exactly (``compute-1`` is not ``compute-10``). Instances follow their
+host: an instance on a host out of scope is out of scope.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover
+    np = None
+
+SCOPE_KEYS = ("availability_zones", "host_aggregates", "compute_nodes", "projects", "exclude")
+EXCLUDE_KEYS = ("instances", "compute_nodes", "projects", "host_aggregates", "instance_metadata", "instance_tags")
+
+
+class ScopeError(ValueError):
+    """The scope is malformed or matches nothing; the message names the key."""
+
+
+def _names(value, where):
+    if value is None:
+        return None
+    if isinstance(value, (str, int)):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ScopeError("%s must be a list of names, got %s" % (where, type(value).__name__))
+    out = []
+    for item in value:
+        if isinstance(item, dict):  # Watcher's form: [{name: az1}] / [{uuid: ...}] / [{id: 3}]
+            item = item.get("name", item.get("uuid", item.get("id")))
+        if item is None or isinstance(item, (list, dict)):
+            raise ScopeError("%s has an entry that is not a name: %r" % (where, item))
+        out.append(str(item))
+    return out
+
+
+def normalize(scope):
+    """A validated copy of `scope` with lists of strings; ``{}`` for no scope."""
+    if not scope:
+        return {}
+    if not isinstance(scope, dict):
+        raise ScopeError("scope must be a mapping, got %s" % type(scope).__name__)
+    unknown = sorted(set(scope) - set(SCOPE_KEYS))
+    if unknown:
+        raise ScopeError("unknown scope keys: %s (known: %s)" % (", ".join(unknown), ", ".join(SCOPE_KEYS)))
+    out = {}
+    for key in SCOPE_KEYS[:-1]:
+        names = _names(scope.get(key), "scope." + key)
+        if names is not None:
+            out[key] = names
+    ex = scope.get("exclude") or {}
+    if not isinstance(ex, dict):
+        raise ScopeError("scope.exclude must be a mapping, got %s" % type(ex).__name__)
+    unknown = sorted(set(ex) - set(EXCLUDE_KEYS))
+    if unknown:
+        raise ScopeError("unknown scope.exclude keys: %s (known: %s)" % (", ".join(unknown), ", ".join(EXCLUDE_KEYS)))
+    exclude = {}
+    for key in ("instances", "compute_nodes", "projects", "host_aggregates", "instance_tags"):
+        names = _names(ex.get(key), "scope.exclude." + key)
+        if names:
+            exclude[key] = names
+    md = ex.get("instance_metadata")
+    if md:
+        if not isinstance(md, dict):
+            raise ScopeError("scope.exclude.instance_metadata must be a mapping of key: value")
+        exclude["instance_metadata"] = dict((str(k), str(v)) for k, v in md.items())
+    if exclude:
+        out["exclude"] = exclude
+    return out
+
+
+def from_module_params(params):
+    """The scope dict from compute_model_info's options (None/empty options dropped)."""
+    scope = dict((k, params.get(k)) for k in SCOPE_KEYS[:-1] if params.get(k))
+    ex = dict((k, v) for k, v in (params.get("exclude") or {}).items() if v)
+    if ex:
+        scope["exclude"] = ex
+    return normalize(scope)
+
+
+def _str_array(df, col):
+    if col not in df.columns:
+        return np.array([""] * len(df), dtype=object)
+    return df[col].astype(object).where(df[col].notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def _list_column(df, col):
+    if col not in df.columns:
+        return [()] * len(df)
+    return [
+        v
+        if isinstance(v, (list, tuple))
+        else (list(v) if v is not None and hasattr(v, "__iter__") and not isinstance(v, (str, dict)) else ())
+        for v in df[col]
+    ]
+
+
+def host_mask(nodes, scope):
+    """Boolean array over `nodes`: hosts in scope."""
+    scope = normalize(scope)
+    mask = np.ones(len(nodes), dtype=bool)
+    hostnames = _str_array(nodes, "hostname")
+    aggs = [set(str(a) for a in v) for v in _list_column(nodes, "aggregates")]
+    if "availability_zones" in scope:
+        mask &= np.isin(_str_array(nodes, "az"), scope["availability_zones"])
+    if "host_aggregates" in scope:
+        want = set(scope["host_aggregates"])
+        mask &= np.array([bool(a & want) for a in aggs], dtype=bool)
+    if "compute_nodes" in scope:
+        mask &= np.isin(hostnames, scope["compute_nodes"])
+    ex = scope.get("exclude", {})
+    if "compute_nodes" in ex:
+        mask &= ~np.isin(hostnames, ex["compute_nodes"])
+    if "host_aggregates" in ex:
+        bad = set(ex["host_aggregates"])
+        mask &= ~np.array([bool(a & bad) for a in aggs], dtype=bool)
+    return mask
+
+
+def instance_mask(instances, scope, hosts_in_scope=None):
+    """Boolean array over `instances`: instances that may move. `hosts_in_scope`: the
+    hostnames in scope (instances on other hosts are out)."""
+    scope = normalize(scope)
+    mask = np.ones(len(instances), dtype=bool)
+    projects = _str_array(instances, "project_id")
+    if "projects" in scope:
+        mask &= np.isin(projects, scope["projects"])
+    ex = scope.get("exclude", {})
+    if "instances" in ex:
+        mask &= ~(
+            np.isin(_str_array(instances, "uuid"), ex["instances"])
+            | np.isin(_str_array(instances, "name"), ex["instances"])
+        )
+    if "projects" in ex:
+        mask &= ~np.isin(projects, ex["projects"])
+    if "instance_metadata" in ex:
+        want = ex["instance_metadata"]
+        metas = instances["metadata"] if "metadata" in instances.columns else [{}] * len(instances)
+        mask &= ~np.array(
+            [isinstance(m, dict) and all(k in m and str(m[k]) == v for k, v in want.items()) for m in metas], dtype=bool
+        )
+    if "instance_tags" in ex:
+        bad = set(ex["instance_tags"])
+        mask &= ~np.array([bool(set(t) & bad) for t in _list_column(instances, "tags")], dtype=bool)
+    if hosts_in_scope is not None:
+        mask &= np.isin(_str_array(instances, "host"), list(hosts_in_scope))
+    return mask
+
+
+def resolve(nodes, instances, scope):
+    """``(host_mask, instance_mask)``; raises ScopeError when no host is in scope."""
+    hosts = host_mask(nodes, scope)
+    if len(nodes) and not hosts.any():
+        raise ScopeError("the scope matches no compute node")
+    names = _str_array(nodes, "hostname")[hosts]
+    return hosts, instance_mask(instances, scope, names)
+
+
+def apply(tables, scope):
+    """Tables restricted to the scope's hosts: ``nodes`` in scope, ``instances`` on them
+    (excluded instances stay: they take capacity), ``server_groups`` unchanged.
+    Returns ``(tables, movable)`` where `movable` is the instance mask over the result."""
+    nodes, instances = tables["nodes"], tables["instances"]
+    if not normalize(scope):
+        return dict(tables), np.ones(len(instances), dtype=bool)
+    hosts = host_mask(nodes, scope)
+    if len(nodes) and not hosts.any():
+        raise ScopeError("the scope matches no compute node")
+    kept_nodes = nodes[hosts].reset_index(drop=True)
+    names = set(_str_array(kept_nodes, "hostname"))
+    on_hosts = np.isin(_str_array(instances, "host"), list(names))
+    kept_instances = instances[on_hosts].reset_index(drop=True)
+    out = dict(tables)
+    out["nodes"] = kept_nodes
+    out["instances"] = kept_instances
+    return out, instance_mask(kept_instances, scope, names)

@@ -1,0 +1,589 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Run a whole plan: validate, check staleness, run the DAG under concurrency limits, keep a state file.
+
+The scheduler runs in the calling thread; actions run in a thread pool. Every state
+transition (PENDING -> ONGOING -> SUCCEEDED | FAILED | SKIPPED | CANCELLED) is written to the
+state file (temp file + ``os.replace``, mode 0600) by the scheduler thread before anything
+else happens, so the file always tells what may have been sent to the cloud. An action is
+marked ONGOING *before* its executor starts; a re-run after a crash re-checks it against the
+live cloud (its executor's ``done``/``in_progress``) instead of sending it again, and never
+runs a SUCCEEDED action again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+import tempfile
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
+    ActionError,
+    RefusedAction,
+    StaleAction,
+    http_status,
+    one_line,
+)
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS, executor_for
+from ansible_collections.vigil.openstack.plugins.module_utils.plan import validate_plan
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: no cross-process lock
+    fcntl = None
+
+PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED = (
+    "PENDING",
+    "ONGOING",
+    "SUCCEEDED",
+    "FAILED",
+    "SKIPPED",
+    "CANCELLED",
+)
+STATES = (PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED)
+TERMINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELLED)
+
+# Watcher-like defaults: a few migrations at once, at most two actions touching one host.
+DEFAULT_LIMITS = {
+    "total": 8,
+    "per_host": 2,
+    "migrate": 4,
+    "resize": 2,
+    "volume_migrate": 2,
+    "node_power": 2,
+    "compute_service": 4,
+    "stop": 4,
+}
+RESOURCE_SAMPLE = 10  # actions read before the run to tell a plan for another cloud
+
+
+class PlanExecutionError(Exception):
+    """The plan cannot be run (invalid, wrong state file, another run in progress); nothing was executed."""
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class StateFile:
+    """The progress of one plan on disk: ``{plan_id, model_digest, actions: {id: {state, ...}}}``."""
+
+    def __init__(self, path, plan, now=utcnow):
+        self.path = path
+        self.now = now
+        self._lock = threading.Lock()
+        self._flock = None
+        self.data = None
+        self.plan = plan
+
+    def acquire(self):
+        """Take an exclusive lock beside the state file so two runs never drive one plan."""
+        if self.path is None or fcntl is None:
+            return
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            makedirs_private(directory)
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # like the state file: 0600 whatever the umask or an older lock file
+        handle = os.fdopen(fd, "r+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise PlanExecutionError(
+                "another run (pid %s) holds the state file %s (lock %s.lock)" % (holder, self.path, self.path)
+            ) from None
+        # The holder's pid, for operators (and tests) who need to find the running executor.
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._flock = handle
+
+    def release(self):
+        if self._flock is not None:
+            self._flock.close()
+            self._flock = None
+
+    def load(self):
+        """Load the state (or start a fresh one); raise when it belongs to another plan."""
+        existing = None
+        if self.path and os.path.exists(self.path):
+            try:
+                with open(self.path) as handle:
+                    existing = json.load(handle)
+            except ValueError as exc:
+                raise PlanExecutionError("state file %s is not valid JSON: %s" % (self.path, exc)) from None
+            if not isinstance(existing, dict) or not isinstance(existing.get("actions"), dict):
+                raise PlanExecutionError("state file %s has no 'actions' mapping" % self.path)
+            if existing.get("plan_id") != self.plan.get("id"):
+                raise PlanExecutionError(
+                    "state file %s belongs to plan %s, not to plan %s"
+                    % (self.path, existing.get("plan_id"), self.plan.get("id"))
+                )
+        now = self.now()
+        data = existing or {
+            "plan_id": self.plan.get("id"),
+            "model_digest": self.plan.get("model_digest"),
+            "created": now,
+        }
+        data.setdefault("runs", 0)
+        actions = data.setdefault("actions", {})
+        for action in self.plan["actions"]:
+            entry = actions.setdefault(
+                action["id"], {"state": PENDING, "started": None, "finished": None, "error": None, "attempts": 0}
+            )
+            entry["type"] = action["type"]
+            entry["resource"] = action["resource"]
+            if entry.get("state") not in STATES:
+                raise PlanExecutionError(
+                    "state file %s: action %s has unknown state %r" % (self.path, action["id"], entry.get("state"))
+                )
+        self.data = data
+        return data
+
+    def entry(self, action_id):
+        return self.data["actions"][action_id]
+
+    def set(self, action_id, state, save=True, **fields):
+        with self._lock:
+            entry = self.data["actions"][action_id]
+            entry["state"] = state
+            entry.update(fields)
+            if save:
+                self.save()
+
+    def save(self):
+        if self.path is None:
+            return
+        self.data["updated"] = self.now()
+        directory = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".vigil-state-", dir=directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.data, handle, indent=1, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def normalize_limits(limits):
+    merged = dict(DEFAULT_LIMITS)
+    for key, value in (limits or {}).items():
+        if key not in ("total", "per_host") and key not in EXECUTORS:
+            raise PlanExecutionError("concurrency: unknown key %r (total, per_host or an action type)" % key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise PlanExecutionError("concurrency.%s must be a positive integer, got %r" % (key, value))
+        merged[key] = value
+    return merged
+
+
+class PlanExecutor:
+    """Drive one plan to completion (or to a clean stop).
+
+    `make_ctx` returns the context of one executor (connection etc.); it is called in the
+    worker thread that runs the action, so per-thread clients can be built there.
+    """
+
+    def __init__(
+        self,
+        plan,
+        state_path=None,
+        make_ctx=None,
+        on_stale="skip",
+        on_failure="stop",
+        limits=None,
+        executors=None,
+        log=None,
+        now=utcnow,
+        model_digest=None,
+        only=None,
+    ):
+        if on_stale not in ("skip", "stop"):
+            raise PlanExecutionError("on_stale must be skip or stop, got %r" % on_stale)
+        if on_failure not in ("stop", "continue_independent"):
+            raise PlanExecutionError("on_failure must be stop or continue_independent, got %r" % on_failure)
+        self.plan = plan
+        self.make_ctx = make_ctx or (lambda: {})
+        self.on_stale = on_stale
+        self.on_failure = on_failure
+        self.limits = normalize_limits(limits)
+        self.executors = executors or EXECUTORS
+        self.log = log or (lambda msg: None)
+        self.now = now
+        self.model_digest = model_digest
+        self.only = set(only) if only else None  # run just these action ids (a wave, one action)
+        self.state = StateFile(state_path, plan, now=now)
+        self.results = {}
+        self.stopped = None  # reason the plan stopped early
+
+    # -- validation ------------------------------------------------------------------
+    def preflight(self):
+        """Raise PlanExecutionError naming every problem of the plan; nothing is executed."""
+        errors = validate_plan(self.plan)
+        if errors:
+            raise PlanExecutionError(
+                "invalid plan: "
+                + "; ".join(errors[:20])
+                + (" (and %d more)" % (len(errors) - 20) if len(errors) > 20 else "")
+            )
+        unknown = sorted({a["type"] for a in self.plan["actions"] if a["type"] not in self.executors})
+        if unknown:
+            raise PlanExecutionError("no executor for action type(s) %s" % ", ".join(unknown))
+        if self.model_digest and self.plan.get("model_digest") and self.model_digest != self.plan["model_digest"]:
+            raise PlanExecutionError(
+                "plan %s was computed from model %s, not from the given model %s"
+                % (self.plan["id"], self.plan["model_digest"], self.model_digest)
+            )
+        if self.only:
+            unknown_ids = sorted(self.only - {a["id"] for a in self.plan["actions"]})
+            if unknown_ids:
+                raise PlanExecutionError("only: unknown action id(s) %s" % ", ".join(unknown_ids))
+        for action in self.plan["actions"]:
+            try:
+                executor_for(action, {}, self.executors).validate()
+            except ActionError as exc:
+                raise PlanExecutionError("action %s: %s" % (action["id"], exc)) from None
+
+    def check_resources(self, ctx):
+        """Read a sample of the plan's resources; if none exists the plan is for another cloud."""
+        sample = [a for a in self.plan["actions"] if a["type"] not in ("nop", "sleep") and self.selected(a["id"])]
+        sample = [a for a in sample if self.state.entry(a["id"])["state"] != SUCCEEDED][:RESOURCE_SAMPLE]
+        missing = []
+        for action in sample:
+            executor = executor_for(action, ctx, self.executors)
+            try:
+                state = executor.observe()
+            except Exception as exc:  # noqa: BLE001 - an unreadable resource proves nothing; the run reports it
+                status = http_status(exc)
+                if status in (401, 403):
+                    # Every action would fail the same way: refuse before the state file is written.
+                    raise PlanExecutionError(
+                        "cannot read %s %s: HTTP %s, these credentials lack the admin role the plan's actions need (%s)"
+                        % (action["type"], action["resource"], status, one_line(exc))
+                    ) from None
+                return
+            if executor.exists(state):
+                return
+            missing.append("%s: %s %s not found" % (action["id"], action["type"], action["resource"]))
+        if missing:
+            raise PlanExecutionError(
+                "plan %s does not match this cloud: none of the %d resources read exists (%s)"
+                % (self.plan["id"], len(missing), "; ".join(missing[:3]))
+            )
+
+    # -- graph -----------------------------------------------------------------------
+    def _graph(self):
+        self.actions = {a["id"]: a for a in self.plan["actions"]}
+        self.order = [a["id"] for a in self.plan["actions"]]
+        self.children = {aid: [] for aid in self.order}
+        for a in self.plan["actions"]:
+            for p in a.get("parents") or ():
+                self.children[p].append(a["id"])
+        self.hosts = {}
+        for aid, a in self.actions.items():
+            cls = self.executors[a["type"]]
+            self.hosts[aid] = list(cls.hosts(a)) if hasattr(cls, "hosts") else []
+
+    def descendants(self, aid):
+        seen, stack = [], list(self.children[aid])
+        while stack:
+            nxt = stack.pop(0)
+            if nxt not in seen:
+                seen.append(nxt)
+                stack.extend(self.children[nxt])
+        return seen
+
+    def waves(self):
+        """Action ids by DAG level, in plan order within a level (what check mode shows)."""
+        self._graph()
+        level = {}
+        for aid in self._topological():
+            parents = self.actions[aid].get("parents") or ()
+            level[aid] = 1 + max([level[p] for p in parents] or [0])
+        out = {}
+        for aid in self.order:
+            out.setdefault(level[aid], []).append(aid)
+        return [out[k] for k in sorted(out)]
+
+    def _topological(self):
+        indeg = {aid: len(self.actions[aid].get("parents") or ()) for aid in self.order}
+        ready = [aid for aid in self.order if indeg[aid] == 0]
+        out = []
+        while ready:
+            aid = ready.pop(0)
+            out.append(aid)
+            for child in self.children[aid]:
+                indeg[child] -= 1
+                if indeg[child] == 0:
+                    ready.append(child)
+        return out
+
+    # -- limits ----------------------------------------------------------------------
+    def _fits(self, aid, running):
+        if len(running) >= self.limits["total"]:
+            return False
+        atype = self.actions[aid]["type"]
+        type_limit = self.limits.get(atype)
+        if type_limit and sum(1 for r in running if self.actions[r]["type"] == atype) >= type_limit:
+            return False
+        per_host = self.limits.get("per_host")
+        if per_host:
+            for host in self.hosts[aid]:
+                if sum(1 for r in running if host in self.hosts[r]) >= per_host:
+                    return False
+        return True
+
+    # -- run ---------------------------------------------------------------------------
+    def run(self, check_mode=False):
+        self.preflight()
+        self._graph()
+        if check_mode:
+            self.state.load()
+            return self._check_mode()
+        self.state.acquire()
+        try:
+            self.state.load()
+            return self._run()
+        finally:
+            self.state.release()
+
+    def _run(self):
+        self.check_resources(self.make_ctx())  # before the state file is first written
+        data = self.state.data
+        data["runs"] = int(data.get("runs") or 0) + 1
+        # A re-run resumes: everything that did not succeed is considered again from the live state.
+        for aid in self.order:
+            entry = self.state.entry(aid)
+            if entry["state"] != SUCCEEDED and self.selected(aid):
+                if entry["state"] == ONGOING:
+                    entry["resumed"] = True
+                entry["state"] = PENDING
+                entry["error"] = None
+        if self.only is not None and self.on_failure == "stop":
+            # wave by wave: a failure in an earlier wave stops this one too, as one run would
+            failed = [aid for aid in self.order if not self.selected(aid) and self.state.entry(aid)["state"] == FAILED]
+            if failed:
+                self._stop("action %s failed earlier" % ", ".join(failed))
+        self.state.save()
+
+        running = {}
+        local = threading.local()
+        with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-apply") as pool:
+            while True:
+                if not self.stopped:
+                    starting = []
+                    for aid in list(self._ready(running)):
+                        if not self._fits(aid, list(running.values()) + starting):
+                            continue
+                        entry = self.state.entry(aid)
+                        self.state.set(
+                            aid,
+                            ONGOING,
+                            save=False,
+                            started=self.now(),
+                            finished=None,
+                            attempts=int(entry.get("attempts") or 0) + 1,
+                        )
+                        starting.append(aid)
+                    if starting:
+                        # Transitions of one scheduler step are written together, and before
+                        # any of these actions can send anything.
+                        self.state.save()
+                        for aid in starting:
+                            self.log(
+                                "%s: start %s %s" % (aid, self.actions[aid]["type"], self.actions[aid]["resource"])
+                            )
+                            running[pool.submit(self._execute, aid, local)] = aid
+                if not running:
+                    break
+                done, _unused = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    aid = running.pop(future)
+                    self._finish(aid, future.result())
+                self.state.save()
+            self._cancel_rest()
+            self.state.save()
+        return self.summary()
+
+    def _ready(self, running):
+        busy = set(running.values())
+        for aid in self.order:
+            if aid in busy or self.state.entry(aid)["state"] != PENDING or not self.selected(aid):
+                continue
+            parents = self.actions[aid].get("parents") or ()
+            if all(self.state.entry(p)["state"] == SUCCEEDED for p in parents):
+                yield aid
+
+    def _execute(self, aid, local):
+        """Runs in a worker thread; returns (state, fields). Never raises."""
+        try:
+            if not hasattr(local, "ctx"):
+                local.ctx = self.make_ctx()
+            # The context is shared by the actions of one thread: clients built lazily are reused.
+            executor = executor_for(self.actions[aid], local.ctx, self.executors)
+            result = executor.run(check_mode=False)
+            return SUCCEEDED, {
+                "changed": bool(result.get("changed")),
+                "msg": result.get("msg"),
+                "before": result.get("before"),
+                "after": result.get("after"),
+            }
+        except StaleAction as exc:
+            return SKIPPED, {"error": "stale: %s" % exc}
+        except RefusedAction as exc:
+            return FAILED, {"error": "refused: %s" % exc}
+        except ActionError as exc:
+            return FAILED, {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - any other error fails this action, not the scheduler
+            return FAILED, {"error": "%s: %s" % (type(exc).__name__, one_line(exc))}
+
+    def _finish(self, aid, outcome):
+        state, fields = outcome
+        fields["finished"] = self.now()
+        self.results[aid] = dict(fields)
+        self.state.set(aid, state, save=False, **{k: v for k, v in fields.items() if k not in ("before", "after")})
+        self.log("%s: %s %s" % (aid, state, fields.get("error") or fields.get("msg") or ""))
+        if state == FAILED:
+            if self.on_failure == "stop":
+                self._stop("action %s failed" % aid)
+            else:
+                self._mark_descendants(aid, CANCELLED, "parent %s failed" % aid)
+        elif state == SKIPPED:
+            if self.on_stale == "stop":
+                self._stop("action %s is stale" % aid)
+            else:
+                self._mark_descendants(aid, SKIPPED, "parent %s was skipped" % aid)
+
+    def _mark_descendants(self, aid, state, reason):
+        for child in self.descendants(aid):
+            if self.state.entry(child)["state"] == PENDING:
+                self.state.set(child, state, save=False, error=reason, finished=self.now())
+
+    def _stop(self, reason):
+        if not self.stopped:
+            self.stopped = reason
+
+    def _cancel_rest(self):
+        for aid in self.order:
+            if self.state.entry(aid)["state"] == PENDING and self.selected(aid):
+                waiting = [
+                    p for p in self.actions[aid].get("parents") or () if self.state.entry(p)["state"] != SUCCEEDED
+                ]
+                if waiting or not self.stopped:  # the closer cause first
+                    reason = "parent(s) did not succeed: %s" % ", ".join(waiting)
+                else:
+                    reason = "plan stopped: %s" % self.stopped
+                self.state.set(aid, CANCELLED, save=False, error=reason, finished=self.now())
+
+    def selected(self, aid):
+        return self.only is None or aid in self.only
+
+    # -- check mode ----------------------------------------------------------------------
+    def _check_mode(self):
+        """What would run, in which order; reads only, writes nothing (not even the state file)."""
+        ctx = self.make_ctx()
+        verdict = {}
+        order = []
+        for wave_no, wave in enumerate(self.waves(), 1):
+            for aid in wave:
+                action = self.actions[aid]
+                entry = self.state.entry(aid)
+                parents = action.get("parents") or ()
+                if entry["state"] == SUCCEEDED:
+                    would, msg = "done", "succeeded in an earlier run (state file)"
+                elif any(verdict[p] in ("fail", "skip", "cancel") for p in parents):
+                    would, msg = "cancel", "a parent would not succeed"
+                elif any(verdict[p] == "run" for p in parents):
+                    would, msg = "run", "after its parents; its pre-condition is checked then"
+                else:
+                    would, msg = self._check_one(action, ctx)
+                verdict[aid] = would
+                if not self.selected(aid):
+                    continue
+                order.append(
+                    {
+                        "id": aid,
+                        "wave": wave_no,
+                        "type": action["type"],
+                        "resource": action["resource"],
+                        "would": would,
+                        "msg": msg,
+                        "parents": list(parents),
+                    }
+                )
+        counts = {}
+        for item in order:
+            counts[item["would"]] = counts.get(item["would"], 0) + 1
+        return {
+            "plan_id": self.plan["id"],
+            "check_mode": True,
+            "order": order,
+            "counts": counts,
+            "changed": counts.get("run", 0) > 0,
+            "failed_actions": [],
+        }
+
+    def _check_one(self, action, ctx):
+        try:
+            result = executor_for(action, ctx, self.executors).run(check_mode=True)
+        except StaleAction as exc:
+            return ("cancel" if self.on_stale == "stop" else "skip"), "stale: %s" % exc
+        except RefusedAction as exc:
+            return "fail", "refused: %s" % exc
+        except ActionError as exc:
+            return "fail", str(exc)
+        except Exception as exc:  # noqa: BLE001 - a read error: report, keep listing
+            return "fail", "%s: %s" % (type(exc).__name__, one_line(exc))
+        if not result.get("changed"):
+            return "done", result.get("msg") or "already done"
+        return "run", result.get("msg")
+
+    # -- result ------------------------------------------------------------------------
+    def summary(self):
+        counts = dict((s, 0) for s in STATES)
+        actions = []
+        for aid in self.order:
+            if not self.selected(aid):
+                continue
+            entry = self.state.entry(aid)
+            counts[entry["state"]] += 1
+            item = {
+                "id": aid,
+                "type": self.actions[aid]["type"],
+                "resource": self.actions[aid]["resource"],
+                "state": entry["state"],
+                "started": entry.get("started"),
+                "finished": entry.get("finished"),
+                "attempts": entry.get("attempts", 0),
+                "error": entry.get("error"),
+                "changed": bool(self.results.get(aid, {}).get("changed", False)),
+                "msg": self.results.get(aid, {}).get("msg") or entry.get("msg"),
+            }
+            if aid in self.results and "before" in self.results[aid]:
+                item["before"] = self.results[aid]["before"]
+                item["after"] = self.results[aid]["after"]
+            actions.append(item)
+        return {
+            "plan_id": self.plan["id"],
+            "state_file": self.state.path,
+            "counts": counts,
+            "actions": actions,
+            "changed": any(a["changed"] for a in actions),
+            "failed_actions": [a["id"] for a in actions if a["state"] == FAILED],
+            "stopped": self.stopped,
+        }

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""Strategy decisions -> plan actions with a dependency DAG, and the DAG -> waves.
+
+Dependencies are per host, not Watcher's per-type barriers:
+
+- power on -> enable -> migrations onto that host;
+- disable-first hosts (maintenance): disable -> migrations off that host;
+- a migration onto host h waits for the earlier migrations off h when, without them, h
+  could run out of room (cumulative inbound demand over h's initial free capacity) or when
+  it involves a server group; so any schedule that follows the DAG stays within capacity;
+- drain -> disable (consolidation), and power off only once the host is drained and disabled;
+- volume migrations onto a pool wait for earlier ones off it on the same rule.
+
+``plan_waves`` layers the DAG into waves under concurrency limits per action type and per
+host; each wave finishes before the next starts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - registry.run reports the missing library
+    np = None
+
+from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import EPS, final_moves
+
+DEFAULT_LIMITS = {
+    "per_type": {"migrate": 10, "volume_migrate": 4, "node_power": 8, "compute_service": 20, "resize": 4, "stop": 10},
+    "per_host": 2,
+    "total": None,
+}
+
+
+class ActionList:
+    """Collects a strategy's decisions, then ``build()`` orders them and wires the DAG."""
+
+    def __init__(self, placement=None):
+        self.placement = placement
+        self.power_on, self.power_off = [], []  # (hostname, backend, node_id)
+        self.enable = []  # hostnames
+        self.disable_first, self.disable_after = [], []  # (hostname, reason)
+        self.volume_moves = []  # (volume id, source pool, dest pool, size_gb)
+        self.volume_retypes = []  # (volume id, source pool, dest type)
+        self.pool_free = {}
+        self.extra = []  # (type, resource, input, postcondition)
+
+    def build(self):
+        actions = []
+        ids = {}
+
+        def add(key, build, parents=()):
+            aid = "a%d" % (len(actions) + 1)
+            actions.append(build(aid, sorted(set(parents), key=_id_key)))
+            ids[key] = aid
+            return aid
+
+        for host, backend, node in self.power_on:
+            add(("on", host), lambda a, p, h=host, b=backend, n=node: planlib.node_power_action(a, h, b, n, "on", p))
+        for host in self.enable:
+            add(
+                ("enable", host),
+                lambda a, p, h=host: planlib.compute_service_action(a, h, "enabled", None, p),
+                [ids[k] for k in [("on", host)] if k in ids],
+            )
+        for host, reason in self.disable_first:
+            add(
+                ("disable", host), lambda a, p, h=host, r=reason: planlib.compute_service_action(a, h, "disabled", r, p)
+            )
+
+        out_moves = {}  # hostname -> [action ids of moves off it]
+        if self.placement is not None:
+            pl = self.placement
+            moves = final_moves(pl)
+            free0 = pl.fresh().free
+            cum_in = np.zeros_like(free0)
+            last_hop = {}  # instance -> its previous move (hops when chains could not collapse)
+            for i, src, dst in moves:
+                sname, dname = pl.hostnames[src], pl.hostnames[dst]
+                parents = [ids[k] for k in (("on", dname), ("enable", dname), ("disable", sname)) if k in ids]
+                parents += [last_hop[i]] if i in last_hop else []
+                cum_in[dst] += pl.demand[i]
+                if (cum_in[dst] > free0[dst] + EPS).any() or i in pl.inst_groups:
+                    parents += out_moves.get(dname, [])
+                status = str(pl.status[i]) if pl.N else "ACTIVE"
+                aid = add(
+                    ("move", i, len(actions)),
+                    lambda a, p, u=pl.uuids[i], s=sname, d=dname, t=pl.mig_type[i], st=status: planlib.migrate_action(
+                        a, u, s, d, t, st, p
+                    ),
+                    parents,
+                )
+                out_moves.setdefault(sname, []).append(aid)
+                last_hop[i] = aid
+
+        pool_cum, out_pool = {}, {}
+        for vol, src, dst, size in self.volume_moves:
+            parents = []
+            pool_cum[dst] = pool_cum.get(dst, 0.0) + float(size)
+            if pool_cum[dst] > self.pool_free.get(dst, float("inf")) + EPS:
+                parents += out_pool.get(dst, [])
+            aid = add(
+                ("vol", vol),
+                lambda a, p, v=vol, s=src, d=dst: planlib.volume_migrate_action(a, v, s, destination_pool=d, parents=p),
+                parents,
+            )
+            out_pool.setdefault(src, []).append(aid)
+        for vol, src, vtype in self.volume_retypes:
+            add(
+                ("retype", vol),
+                lambda a, p, v=vol, s=src, t=vtype: planlib.volume_migrate_action(
+                    a, v, s, destination_type=t, parents=p
+                ),
+            )
+
+        for host, reason in self.disable_after:
+            if ("disable", host) in ids:
+                continue
+            add(
+                ("disable", host),
+                lambda a, p, h=host, r=reason: planlib.compute_service_action(a, h, "disabled", r, p),
+                out_moves.get(host, []),
+            )
+        for host, backend, node in self.power_off:
+            parents = list(out_moves.get(host, []))
+            if ("disable", host) in ids:
+                parents.append(ids[("disable", host)])
+            add(
+                ("off", host),
+                lambda a, p, h=host, b=backend, n=node: planlib.node_power_action(a, h, b, n, "off", p),
+                parents,
+            )
+
+        for atype, resource, inp, post, parents in self.extra:
+            add(
+                ("x", len(actions)),
+                lambda a, p, t=atype, r=resource, i=inp, c=post: planlib.simple_action(a, t, r, i, p, c),
+                parents,
+            )
+        return actions
+
+
+def _id_key(aid):
+    try:
+        return (0, int(aid[1:]))
+    except (TypeError, ValueError):
+        return (1, str(aid))
+
+
+def _action_hosts(action):
+    inp = action.get("input") or {}
+    t = action.get("type")
+    if t == "migrate":
+        return [h for h in (inp.get("source_node"), inp.get("destination_node")) if h]
+    if t == "compute_service":
+        return [inp.get("host")] if inp.get("host") else []
+    if t == "node_power":
+        return [inp.get("hostname")] if inp.get("hostname") else []
+    if t == "volume_migrate":
+        return [h for h in (inp.get("source_pool"), inp.get("destination_pool")) if h]
+    return []
+
+
+def _limits(limits):
+    out = {"per_type": dict(DEFAULT_LIMITS["per_type"]), "per_host": DEFAULT_LIMITS["per_host"], "total": None}
+    if limits:
+        if not isinstance(limits, dict):
+            raise ValueError("limits must be a mapping with per_type, per_host, total")
+        unknown = sorted(set(limits) - {"per_type", "per_host", "total"})
+        if unknown:
+            raise ValueError("unknown limits keys: %s (known: per_type, per_host, total)" % ", ".join(unknown))
+        for t, n in (limits.get("per_type") or {}).items():
+            if t not in planlib.ACTION_TYPES:
+                raise ValueError(
+                    "limits.per_type: unknown action type %r (known: %s)" % (t, ", ".join(planlib.ACTION_TYPES))
+                )
+            out["per_type"][t] = n
+        if "per_host" in limits:
+            out["per_host"] = limits["per_host"]
+        if "total" in limits:
+            out["total"] = limits["total"]
+    for name, n in [("per_host", out["per_host"]), ("total", out["total"])] + [
+        ("per_type." + k, v) for k, v in out["per_type"].items()
+    ]:
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise ValueError("limits.%s must be a positive integer or null, got %r" % (name, n))
+    return out
+
+
+def plan_waves(plan, limits=None):
+    """Layer the plan's DAG into waves (lists of action ids) under concurrency limits.
+
+    An action joins a wave when all its parents are in earlier waves and the wave has room:
+    at most ``per_type[type]`` actions of its type, ``per_host`` actions touching any one
+    host (source or destination, pool for volumes) and ``total`` actions. Order within the
+    plan is kept, so earlier actions go first.
+    """
+    actions = plan["actions"] if isinstance(plan, dict) else plan
+    errors = planlib.validate_plan(plan) if isinstance(plan, dict) else []
+    if errors:
+        raise planlib.PlanError("invalid plan: " + "; ".join(errors[:5]))
+    if not isinstance(plan, dict):
+        cycle = planlib.find_cycle(actions)
+        if cycle:
+            raise planlib.PlanError("dependency cycle " + " -> ".join(cycle))
+    lim = _limits(limits)
+    done = set()
+    pending = list(actions)
+    waves = []
+    while pending:
+        wave, per_type, per_host, rest = [], {}, {}, []
+        for a in pending:
+            if not all(p in done for p in a.get("parents") or ()):
+                rest.append(a)
+                continue
+            t = a["type"]
+            hosts = _action_hosts(a)
+            full = (
+                (lim["total"] is not None and len(wave) >= lim["total"])
+                or (lim["per_type"].get(t) is not None and per_type.get(t, 0) >= lim["per_type"][t])
+                or (lim["per_host"] is not None and any(per_host.get(h, 0) >= lim["per_host"] for h in hosts))
+            )
+            if full:
+                rest.append(a)
+                continue
+            wave.append(a["id"])
+            per_type[t] = per_type.get(t, 0) + 1
+            for h in hosts:
+                per_host[h] = per_host.get(h, 0) + 1
+        if not wave:  # cannot happen with a valid DAG and limits >= 1
+            raise planlib.PlanError(
+                "no action can start; unresolved parents: %s" % ", ".join(a["id"] for a in rest[:5])
+            )
+        waves.append(wave)
+        done.update(wave)
+        pending = rest
+    return waves
+
+
+def plan_summary(plan):
+    """Counts by action type / migration type, hosts touched, efficacy, warnings: for reports."""
+    by_type, by_mig = {}, {}
+    hosts = set()
+    for a in plan.get("actions", []):
+        by_type[a["type"]] = by_type.get(a["type"], 0) + 1
+        if a["type"] == "migrate":
+            m = a["input"].get("migration_type")
+            by_mig[m] = by_mig.get(m, 0) + 1
+        hosts.update(h for h in _action_hosts(a) if a["type"] != "volume_migrate")
+    waves = plan_waves(plan) if plan.get("actions") else []
+    return {
+        "id": plan.get("id"),
+        "goal": plan.get("goal"),
+        "strategy": plan.get("strategy"),
+        "actions": len(plan.get("actions", [])),
+        "actions_by_type": by_type,
+        "migrations_by_type": by_mig,
+        "hosts_touched": sorted(hosts),
+        "waves": len(waves),
+        "efficacy": dict(plan.get("efficacy") or {}),
+        "warnings": len(plan.get("warnings") or []),
+    }

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""node_resource_consolidation: pack servers by their allocations, release emptied hosts.
+
+Goal server_consolidation. Needs no metric: demand is what Placement allocates. Hosts are
+emptied least-loaded first onto the fullest hosts that stay in use (best fit, largest
+server first, all-or-nothing per host); emptied and already-empty hosts are disabled after
+they are drained. Reports the lower bound on hosts in use and the optimality gap.
+docs/strategies/node_resource_consolidation.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - registry.run reports the missing library
+    np = None
+
+from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies import packing
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import disable_reason, params_schema
+
+NAME = "node_resource_consolidation"
+GOAL = "server_consolidation"
+TABLES = ("nodes", "instances")
+DESCRIPTION = "Allocation-based packing: empty the least-loaded hosts onto the fullest, disable the emptied ones."
+PARAMS = params_schema(
+    {
+        "host_choice": {
+            "enum": ["auto", "specify"],
+            "default": "specify",
+            "description": "specify: the plan names each destination; auto: the Nova scheduler picks it "
+            "(hosts being emptied are disabled first so it cannot pick them)",
+        },
+        "disable_released": {
+            "type": "boolean",
+            "default": True,
+            "description": "disable the compute service of released hosts",
+        },
+        "max_migrations": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "default": None,
+            "description": "cap on migrations",
+        },
+        "exact": {
+            "type": "boolean",
+            "default": False,
+            "description": "solve exactly (mixed-integer program, needs scipy) when the scope has at most exact_max_hosts hosts",
+        },
+        "exact_max_hosts": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "exact_time_limit": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 3600,
+            "default": 30.0,
+            "description": "seconds",
+        },
+    }
+)
+
+
+def run(ctx):
+    p = ctx.params
+    pl = ctx.placement()
+    bound = packing.consolidation_bound(pl)
+    counts = pl.host_counts()
+    load = (pl.used / packing.norm(pl)).sum(axis=1)
+    sources = pl.host_in_scope & (counts > 0)
+    order = np.nonzero(sources)[0]
+    order = order[np.lexsort((counts[order], load[order]))]
+    released = _exact(ctx, pl, bound) if p["exact"] else None
+    if released is None:
+        released = packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=p["max_migrations"])
+    for i in np.nonzero(~pl.movable & pl.inst_in_scope)[0][:20]:
+        ctx.warn(pl.uuids[i], "stays on %s: %s" % (pl.hostnames[pl.inst_host[i]], pl.reason[i]))
+
+    acts = ActionList(pl)
+    disabled = []
+    if p["disable_released"]:
+        first = set(released) if p["host_choice"] == "auto" else ()
+        disabled = packing.disable_empty(pl, acts, disable_reason(NAME), first)
+    actions = acts.build()
+    if p["host_choice"] == "auto":
+        for a in actions:
+            if a["type"] == "migrate":
+                a["input"]["destination_node"] = None
+                a["postcondition"]["host"] = None
+    eff = packing.consolidation_efficacy(pl, released, bound, disabled)
+    if p["exact"] and getattr(ctx, "exact_bound", None) is not None:
+        eff["exact_solution_bound"] = ctx.exact_bound
+        eff["exact_optimal"] = ctx.exact_optimal
+    return actions, eff
+
+
+def _exact(ctx, pl, bound):
+    """Released hosts of the exact solution, or None (with a warning) to use the heuristic."""
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
+
+    p = ctx.params
+    ctx.exact_bound = None
+    if not exact.HAS_SCIPY:
+        ctx.warn(None, "exact mode needs scipy (pip install scipy); used the heuristic")
+        return None
+    if int(pl.host_in_scope.sum()) > p["exact_max_hosts"]:
+        ctx.warn(None, "exact mode is limited to %d hosts in scope; used the heuristic" % p["exact_max_hosts"])
+        return None
+    before = pl.host_counts()
+    out = exact.solve(pl, p["exact_time_limit"])
+    if out is None:
+        ctx.warn(None, "exact mode found no solution within %s s; used the heuristic" % p["exact_time_limit"])
+        return None
+    moves, solver_bound, optimal = out
+    if p["max_migrations"] is not None and len(moves) > p["max_migrations"]:
+        ctx.warn(None, "the exact solution needs %d migrations, over max_migrations; used the heuristic" % len(moves))
+        return None
+    for i, d in moves:  # a host only sends or only receives: any order fits
+        pl.move(i, d)
+    if not optimal:
+        ctx.warn(None, "exact mode stopped at the time limit: the solution may not be optimal")
+    ctx.exact_bound, ctx.exact_optimal = solver_bound, bool(optimal)
+    after = pl.host_counts()
+    return [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]

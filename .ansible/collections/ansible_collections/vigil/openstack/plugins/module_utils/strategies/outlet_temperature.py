@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""outlet_temperature: move servers off hosts whose outlet temperature is too high.
+
+Goal thermal_optimization (Watcher's outlet_temperature). Hosts whose ``outlet_temp_c``
+metric exceeds ``threshold`` send one server each (largest first, up to
+``migrations_per_host``) to the coolest allowed host under the threshold. Without the metric
+the plan is empty, with a warning. docs/strategies/outlet_temperature.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - registry.run reports the missing library
+    np = None
+
+from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies._hotspots import metric_warning, relieve
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import metric_values, params_schema
+
+NAME = "outlet_temperature"
+GOAL = "thermal_optimization"
+TABLES = ("nodes", "instances")
+DESCRIPTION = "Move servers from hosts with outlet temperature above a threshold to the coolest hosts."
+PARAMS = params_schema(
+    {
+        "threshold": {
+            "type": "number",
+            "default": 35.0,
+            "description": "outlet temperature (C) above which a host is hot",
+        },
+        "migrations_per_host": {"type": "integer", "minimum": 1, "default": 1},
+    }
+)
+
+
+def run(ctx):
+    p = ctx.params
+    pl = ctx.placement()
+    temp = metric_values(ctx.frames, "node", "outlet_temp_c", pl.hostnames)
+    eff = {"hot_nodes_before": int(np.nansum(temp > p["threshold"]))}
+    if not metric_warning(ctx, "outlet_temp_c", temp):
+        known = ~np.isnan(temp)
+        hot = known & pl.host_in_scope & (temp > p["threshold"])
+        cool = known & (temp < p["threshold"])
+        size = pl.demand[:, 1]
+        relieve(
+            ctx,
+            pl,
+            np.where(known, temp, np.inf),
+            hot,
+            cool,
+            p["migrations_per_host"],
+            lambda ii: ii[np.argsort(-size[ii], kind="stable")],
+        )
+    moves = pl.moves()
+    eff.update(instance_migrations_count=len(moves), memory_moved_gb=pl.memory_moved_gb(moves))
+    return ActionList(pl).build(), eff

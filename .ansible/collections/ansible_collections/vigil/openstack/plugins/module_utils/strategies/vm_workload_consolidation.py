@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+"""vm_workload_consolidation: consolidate by measured load, then release emptied hosts.
+
+Goal server_consolidation (Watcher's VM workload consolidation). Load per server is measured
+(cpu_util_pct x vCPUs, ram_used_mb; allocations when a metric is missing, with a warning).
+Phase 1 offloads overloaded hosts (load above ``cc`` x physical capacity) onto the least
+loaded hosts; phase 2 empties hosts least-loaded first onto the most loaded hosts while
+their load stays under ``cc`` x capacity (and, as always, within Placement allocations);
+emptied hosts are disabled. docs/strategies/vm_workload_consolidation.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - registry.run reports the missing library
+    np = None
+
+from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies import packing
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+    disable_reason,
+    host_load,
+    host_usage_capacity,
+    instance_usage,
+    params_schema,
+)
+
+NAME = "vm_workload_consolidation"
+GOAL = "server_consolidation"
+TABLES = ("nodes", "instances")
+DESCRIPTION = "Offload overloaded hosts, then pack by measured cpu/ram load; disable emptied hosts."
+PARAMS = params_schema(
+    {
+        "cc": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "cpu": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                "ram": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            },
+            "default": {"cpu": 0.8, "ram": 0.8},
+            "description": "fraction of physical capacity the measured load may reach on a host",
+        },
+        "disable_released": {"type": "boolean", "default": True},
+        "max_migrations": {"type": ["integer", "null"], "minimum": 1, "default": None},
+    }
+)
+
+
+def run(ctx):
+    p = ctx.params
+    pl = ctx.placement()
+    use, _unused = instance_usage(ctx, pl)
+    limit = host_usage_capacity(pl) * np.array([p["cc"].get("cpu", 0.8), p["cc"].get("ram", 0.8)])
+    room = limit - host_load(pl, use)  # H x 2, negative = overloaded
+    bound = packing.consolidation_bound(pl)
+    budget = p["max_migrations"] or pl.N
+
+    # phase 1: offload overloaded hosts, biggest cpu users first, onto the roomiest hosts
+    for h in np.nonzero(pl.host_in_scope & (room < 0).any(axis=1))[0]:
+        for i in sorted(pl.instances_on(h), key=lambda i: -use[i, 0]):
+            if (room[h] >= 0).all() or len(pl.moves()) >= budget:
+                break
+            cand = np.nonzero(pl.candidates(i) & (room >= use[i]).all(axis=1))[0]
+            if not len(cand):
+                continue
+            d = int(cand[np.argmax((room[cand] / limit[cand]).min(axis=1))])
+            pl.move(i, d, check=False)
+            room[h] += use[i]
+            room[d] -= use[i]
+        if (room[h] < 0).any():
+            ctx.warn(pl.hostnames[h], "stays overloaded: no allowed host has room for its servers")
+
+    # phase 2: empty the least loaded hosts onto the most loaded ones
+    counts = pl.host_counts()
+    frac = ((limit - room) / limit).max(axis=1)
+    order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
+    order = order[np.lexsort((counts[order], frac[order]))]
+    left = budget - len(pl.moves())
+    released = packing.drain_hosts(
+        pl,
+        order,
+        pl.host_ok.copy(),
+        stop_at=bound,
+        extra_free=room,
+        extra_demand=use,
+        max_moves=left if left > 0 else 0,
+    )
+
+    acts = ActionList(pl)
+    disabled = packing.disable_empty(pl, acts, disable_reason(NAME)) if p["disable_released"] else []
+    eff = packing.consolidation_efficacy(pl, released, bound, disabled)
+    return acts.build(), eff

@@ -1,0 +1,344 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: compute_model_info
+short_description: Read Nova, Placement, Glance and Neutron into vigil's compute model
+version_added: 0.1.0
+description:
+  - Reads the compute side of an OpenStack cloud in bulk and returns the C(nodes),
+    C(instances) and C(server_groups) tables of vigil's cluster model in C(split)
+    orientation, with C(meta) (digest, collection time, cloud, skipped services, scope).
+  - Nova - hypervisors, nova-compute services, aggregates, availability zones (from the
+    services and aggregates), servers of all projects with their flavors and extra specs,
+    server groups, migrations of the last day. Placement - resource providers and, per
+    I(placement_detail), their inventories (total, reserved, allocation ratio per resource
+    class, PCPU included), usages and traits. Glance - properties of the images in use
+    (required traits, CPU policy). Neutron - SR-IOV ports and L2 agents.
+  - Derives for each instance whether it can move C(live), C(cold) or C(no), with the reason
+    (state, task in flight, lock, pinned CPUs, PCI/SR-IOV, vGPU), the traits its host must
+    have, and whether a live migration copies local disks (C(block_migration)).
+  - Host names are matched exactly everywhere (C(compute-1) never matches C(compute-10)).
+  - About 30 requests for 1000 hypervisors and 20000 servers with C(placement_detail=summary)
+    (C(auto) picks it above 50 providers); docs/model.md lists what each collector reads.
+  - Needs an admin role. Placement, Glance and Neutron are optional - when one is missing
+    from the catalog the model is built from what exists and C(model.meta.skipped) says what
+    was left out. Changes nothing in the cloud; supports check mode.
+author:
+  - vigil contributors (@vigil-openstack)
+options:
+  availability_zones:
+    description:
+      - Only hosts in these availability zones.
+    type: list
+    elements: str
+  host_aggregates:
+    description:
+      - Only hosts in at least one of these host aggregates (names).
+    type: list
+    elements: str
+  compute_nodes:
+    description:
+      - Only these compute hosts (exact host names as in C(openstack compute service list)).
+    type: list
+    elements: str
+  projects:
+    description:
+      - Only instances of these projects (ids or names) may move; other instances stay in the
+        model as load. Names are resolved through Keystone.
+    type: list
+    elements: str
+  domains:
+    description:
+      - Only instances of projects in these domains (ids or names) may move. With
+        I(projects), the union of both.
+    type: list
+    elements: str
+  exclude:
+    description:
+      - Hosts and instances left out of the audit, as Watcher's scope C(exclude).
+      - Excluded hosts are dropped from the model; excluded instances stay (they take
+        capacity) and the planner never moves them.
+    type: dict
+    suboptions:
+      compute_nodes:
+        description: Host names never used as source or destination.
+        type: list
+        elements: str
+      host_aggregates:
+        description: Hosts in any of these aggregates are excluded.
+        type: list
+        elements: str
+      instances:
+        description: Instance ids (or names) that never move.
+        type: list
+        elements: str
+      projects:
+        description: Instances of these projects (ids or names) never move.
+        type: list
+        elements: str
+      instance_metadata:
+        description: Instances whose metadata has all these key/value pairs never move.
+        type: dict
+      instance_tags:
+        description: Instances with any of these tags never move.
+        type: list
+        elements: str
+  placement_detail:
+    description:
+      - How much of Placement to read.
+      - C(full) reads inventories, usages and traits of every provider in scope (three
+        requests per provider, eight at a time) - exact reserved amounts, allocation ratios,
+        PCPU inventory and every trait.
+      - C(summary) reads one query per trait that an instance requires; totals and reserved
+        memory and disk come from Nova's hypervisor statistics, usages from the instances'
+        flavors, allocation ratios from aggregate metadata or I(allocation_ratios).
+      - C(summary) capacities are exact only when allocation ratios are the configured ones
+        (or set in aggregate metadata); use C(full) when they vary per host.
+      - C(auto) is C(full) up to 50 providers in scope and C(summary) above.
+    type: str
+    choices: [auto, full, summary]
+    default: auto
+  allocation_ratios:
+    description:
+      - Allocation ratios per resource class used when Placement inventories are not read
+        and no aggregate metadata (C(cpu_allocation_ratio)...) gives one.
+      - Defaults are Nova's initial ratios - C(VCPU=4.0), C(MEMORY_MB=1.0), C(DISK_GB=1.0).
+    type: dict
+  all_projects:
+    description:
+      - Read the servers of every project. When false only the authenticated project's.
+    type: bool
+    default: true
+  page_size:
+    description:
+      - Items per request for paged lists (Nova caps it at its C(max_limit)).
+    type: int
+    default: 1000
+  read_network:
+    description:
+      - Read Neutron SR-IOV ports and L2 agents.
+    type: bool
+    default: true
+  read_images:
+    description:
+      - Read the Glance properties of the images servers boot from.
+    type: bool
+    default: true
+  snapshot_path:
+    description:
+      - Also write the model to this file as gzip-compressed JSON (mode 0600), for
+        C(vigil.openstack.optimize) runs later or a rehearsal on the twin.
+      - The file records what was read, so it is written in check mode too.
+    type: path
+extends_documentation_fragment:
+  - vigil.openstack.openstack
+seealso:
+  - module: vigil.openstack.storage_model_info
+  - module: vigil.openstack.metrics_info
+"""
+
+EXAMPLES = r"""
+- name: Read the compute model of a cloud from clouds.yaml
+  vigil.openstack.compute_model_info:
+    cloud: mycloud
+  register: compute
+
+- name: How many hosts and instances
+  ansible.builtin.debug:
+    msg: "{{ compute.model.nodes.data | length }} hosts, {{ compute.model.instances.data | length }} instances"
+
+- name: One AZ, without the GPU hosts and the servers tagged by operations, kept in a snapshot
+  vigil.openstack.compute_model_info:
+    cloud: mycloud
+    availability_zones: [az1]
+    exclude:
+      host_aggregates: [gpu]
+      instance_tags: [do-not-move]
+      instance_metadata:
+        vigil: skip
+    snapshot_path: /var/lib/vigil/az1.json.gz
+  register: az1
+
+- name: Exact Placement detail for a large cloud (three requests per host)
+  vigil.openstack.compute_model_info:
+    cloud: mycloud
+    placement_detail: full
+"""
+
+RETURN = r"""
+model:
+  description:
+    - The compute part of vigil's cluster model. Tables are in pandas C(split) orientation
+      (C(columns) and C(data) rows); columns, dtypes and meanings are in docs/model.md.
+  returned: always
+  type: dict
+  contains:
+    nodes:
+      description:
+        - One row per compute host - hostname, hypervisor, resource provider, service status and
+          state, az, aggregates, traits, total/reserved/allocation_ratio/used per VCPU, MEMORY_MB,
+          DISK_GB and PCPU, instance_count, power linkage.
+      type: dict
+      sample: {"columns": ["hostname", "hypervisor_hostname"], "data": [["compute-1", "compute-1.example.org"]]}
+    instances:
+      description:
+        - One row per server - uuid, name, project, host, status, flavor resources and extra
+          specs, image, boot_from_volume, server groups, metadata, tags, required traits, pinned,
+          pci, vgpu, block_migration, migratable and the reason.
+      type: dict
+      sample: {"columns": ["uuid", "name", "migratable", "migratable_reason"], "data": [["6f1c...", "web-1", "cold", "SHUTOFF: cold migration only"]]}
+    server_groups:
+      description: One row per server group (id, name, policy, members, max_server_per_host, project_id).
+      type: dict
+    meta:
+      description:
+        - C(digest) (sha256 of the tables), C(collected) (UTC time), C(cloud), C(skipped)
+          (services not in the catalog, with what that costs), C(scope) (as normalised),
+          C(placement_detail) (C(full), C(summary) or C(none)), C(migrations_in_progress)
+          (instance ids).
+      type: dict
+      sample:
+        digest: "sha256:3b1f..."
+        collected: "2026-11-25T11:00:00Z"
+        cloud: mycloud
+        skipped: []
+        scope: {}
+        placement_detail: full
+        migrations_in_progress: []
+snapshot_path:
+  description: Where the snapshot was written.
+  returned: when I(snapshot_path) is given
+  type: str
+  sample: /var/lib/vigil/az1.json.gz
+skipped:
+  description: Services not read because they are not in the catalog.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"service": "network", "reason": "service network is not in the catalog", "consequence": "SR-IOV ports and L2 agents not read"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.openstack.plugins.module_utils import connection
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import compute_model, keystone, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
+from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scope_mod
+
+ARGUMENT_SPEC = dict(
+    availability_zones=dict(type="list", elements="str"),
+    host_aggregates=dict(type="list", elements="str"),
+    compute_nodes=dict(type="list", elements="str"),
+    projects=dict(type="list", elements="str"),
+    domains=dict(type="list", elements="str"),
+    exclude=dict(
+        type="dict",
+        options=dict(
+            compute_nodes=dict(type="list", elements="str"),
+            host_aggregates=dict(type="list", elements="str"),
+            instances=dict(type="list", elements="str"),
+            projects=dict(type="list", elements="str"),
+            instance_metadata=dict(type="dict"),
+            instance_tags=dict(type="list", elements="str"),
+        ),
+    ),
+    placement_detail=dict(type="str", default="auto", choices=["auto", "full", "summary"]),
+    allocation_ratios=dict(type="dict"),
+    all_projects=dict(type="bool", default=True),
+    page_size=dict(type="int", default=1000),
+    read_network=dict(type="bool", default=True),
+    read_images=dict(type="bool", default=True),
+    snapshot_path=dict(type="path"),
+)
+
+
+def _ratios(value):
+    out = {}
+    for rc, ratio in (value or {}).items():
+        try:
+            out[str(rc).upper()] = float(ratio)
+        except (TypeError, ValueError):
+            raise ValueError("allocation_ratios.%s must be a number, got %r" % (rc, ratio)) from None
+        if out[str(rc).upper()] <= 0:
+            raise ValueError("allocation_ratios.%s must be positive" % rc)
+    return out
+
+
+def _resolve_projects(conn, params):
+    """Project names and domains -> ids (Keystone is read only when a name needs it)."""
+    params = dict(params)
+    exclude = dict(params.get("exclude") or {})
+    if not (params.get("projects") or params.get("domains") or exclude.get("projects")):
+        return params
+    identity = keystone.collect(conn, with_users=False)
+    if params.get("projects") or params.get("domains"):
+        params["projects"] = keystone.scope_project_ids(identity, params.get("projects"), params.get("domains"))
+        if not params["projects"]:
+            raise ValueError("the projects/domains given contain no project")
+    if exclude.get("projects"):
+        exclude["projects"] = keystone.resolve(identity["projects"], exclude["projects"], "project")
+        params["exclude"] = exclude
+    return params
+
+
+def run(module):
+    params = module.params
+    if params["page_size"] < 1:
+        module.fail_json(msg="page_size must be at least 1, got %d" % params["page_size"])
+    try:
+        ratios = _ratios(params["allocation_ratios"])
+        scope_mod.from_module_params(params)  # validate before any request
+    except ValueError as exc:
+        module.fail_json(msg="bad option: %s" % exc)
+    conn = connection.connect(params)
+    try:
+        scope = scope_mod.from_module_params(_resolve_projects(conn, params))
+    except ValueError as exc:
+        module.fail_json(msg="bad scope: %s" % exc)
+    cloud_name = params["cloud"] if isinstance(params["cloud"], str) else getattr(conn.config, "name", None)
+    try:
+        tables, meta = compute_model.collect(
+            conn,
+            scope=scope,
+            placement_detail=params["placement_detail"],
+            all_projects=params["all_projects"],
+            page_size=params["page_size"],
+            with_network=params["read_network"],
+            with_images=params["read_images"],
+            allocation_ratios=ratios,
+            cloud_name=cloud_name,
+        )
+    except scope_mod.ScopeError as exc:
+        module.fail_json(msg="bad scope: %s" % exc)
+    model = frame.dump_model(tables, meta)
+    result = dict(changed=False, model=model, skipped=meta["skipped"])
+    if params["snapshot_path"]:
+        try:
+            frame.save_snapshot(params["snapshot_path"], model)
+        except OSError as exc:
+            module.fail_json(msg="cannot write snapshot %s: %s" % (params["snapshot_path"], exc))
+        result["snapshot_path"] = params["snapshot_path"]
+    if meta["skipped"]:
+        module.warn("skipped: " + "; ".join("%s (%s)" % (s["reason"], s["consequence"]) for s in meta["skipped"]))
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC))
+    try:
+        run(module)
+    except connection.VigilConnectionError as exc:
+        module.fail_json(msg=str(exc))
+    except rest.CollectError as exc:
+        module.fail_json(msg=exc.message, kind=exc.kind)
+
+
+if __name__ == "__main__":
+    main()

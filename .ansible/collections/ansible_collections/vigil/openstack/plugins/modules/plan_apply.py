@@ -1,0 +1,317 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: plan_apply
+short_description: Execute a whole vigil plan, resumable, with a state file
+version_added: "0.1.0"
+description:
+  - Validates a plan (docs/plan.md) against its schema, then runs its actions as a DAG - an
+    action starts only when all its parents SUCCEEDED - with concurrency limits per action
+    type and per host, through the same executors as the single-action modules
+    (M(vigil.openstack.server_migrate), M(vigil.openstack.compute_service), ...).
+  - Before each action its pre-condition is checked against the live cloud (server gone or
+    moved elsewhere, destination host down or disabled, volume moved...). A stale action is
+    skipped together with its dependents, or stops the plan, per I(on_stale).
+  - After every transition (PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED, with
+    timestamps, attempts and errors) the state file is rewritten atomically (mode 0600).
+    Running the task again resumes the plan - a SUCCEEDED action is never executed again,
+    an action left ONGOING by a crash is re-checked against the live cloud and waited for
+    rather than sent again, FAILED, SKIPPED and CANCELLED actions are considered again.
+  - A plan that is invalid, has an unknown action type, whose resources do not exist in this
+    cloud, or whose state file belongs to another plan is refused before anything runs.
+  - Never forces anything - no forced migration, no power off of a host that still has
+    instances or an enabled compute service.
+author:
+  - vigil contributors (@vigil-openstack)
+options:
+  plan:
+    description:
+      - The plan, as returned by the P(vigil.openstack.optimize#filter) filter.
+      - Exactly one of I(plan) and I(plan_file) is required.
+    type: dict
+  plan_file:
+    description:
+      - Path of a plan file (JSON or YAML).
+    type: path
+  state_file:
+    description:
+      - Path of the state file that records progress and makes re-runs resume.
+      - Defaults to I(plan_file) with C(.state.json) appended, or to
+        I(state_dir)C(/<plan id>.json) when the plan is given as a variable.
+    type: path
+  state_dir:
+    description:
+      - Directory of state files when neither I(state_file) nor I(plan_file) is given.
+    type: path
+    default: ~/.vigil/state
+  on_failure:
+    description:
+      - C(stop) - after a failed action no new action starts; actions not started are CANCELLED.
+      - C(continue_independent) - the failed action's dependents (transitively) are CANCELLED,
+        actions that do not depend on it go on.
+    type: str
+    choices: [stop, continue_independent]
+    default: stop
+  on_stale:
+    description:
+      - C(skip) - a stale action and its dependents are SKIPPED, the rest goes on.
+      - C(stop) - a stale action stops the plan like a failure.
+    type: str
+    choices: [skip, stop]
+    default: skip
+  concurrency:
+    description:
+      - Limits on actions running at once - C(total), C(per_host) (actions touching one host
+        or storage backend), and per action type (C(migrate), C(volume_migrate), C(node_power),
+        C(compute_service), C(resize), C(stop), C(nop), C(sleep)).
+      - Defaults - total 8, per_host 2, migrate 4, resize 2, volume_migrate 2, node_power 2,
+        compute_service 4, stop 4.
+    type: dict
+    default: {}
+  only:
+    description:
+      - Run only these actions (ids), leaving the others as the state file has them - for
+        playbooks that apply a plan wave by wave (the waves of
+        P(vigil.openstack.plan_waves#filter)) or one action per task, so that each shows as its
+        own task in AWX, all with one state file.
+      - An action whose parents have not all SUCCEEDED (in the state file) is CANCELLED.
+      - The result lists only these actions.
+    type: list
+    elements: str
+  model_digest:
+    description:
+      - Digest of the current cluster model. When given, a plan computed from another model
+        is refused.
+    type: str
+  timeout:
+    description:
+      - Seconds each action may take. Default per type - migrations scale with the server's
+        memory (live 300 s + 30 s/GiB), power actions 300 s, service changes 60 s.
+    type: int
+    default: null
+  poll_interval:
+    description:
+      - Seconds between the first polls of an action; later polls back off up to 5 s.
+    type: float
+    default: 1.0
+extends_documentation_fragment:
+  - vigil.openstack.openstack
+  - vigil.openstack.maas
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Validates the plan and lists what would run, in which order (waves of the DAG), which
+        actions are already done and which are stale. Reads only; not even the state file is written.
+  diff_mode:
+    support: none
+    description: The per-action summary carries each action's before and after instead.
+notes:
+  - The MAAS options are needed only when the plan has C(node_power) actions with C(backend=maas).
+  - The task fails when an action FAILED; the per-action summary is returned either way.
+"""
+
+EXAMPLES = r"""
+- name: Apply a reviewed plan; re-run the same task to resume after an interruption
+  vigil.openstack.plan_apply:
+    cloud: prod
+    plan_file: /var/lib/vigil/plans/consolidation-2026-11-25.json
+    concurrency:
+      total: 10
+      migrate: 6
+      per_host: 2
+  register: applied
+
+- name: Show what would run, in which order
+  vigil.openstack.plan_apply:
+    cloud: prod
+    plan: "{{ plan }}"
+  check_mode: true
+
+- name: Wave by wave, one task per wave, one state file
+  vigil.openstack.plan_apply:
+    cloud: prod
+    plan: "{{ plan }}"
+    state_file: /var/lib/vigil/state/{{ plan.id }}.json
+    only: "{{ item }}"
+  loop: "{{ plan | vigil.openstack.plan_waves(ids_only=true) }}"
+
+- name: Keep going with independent actions when one fails
+  vigil.openstack.plan_apply:
+    cloud: prod
+    plan: "{{ plan }}"
+    state_file: /var/lib/vigil/state/{{ plan.id }}.json
+    on_failure: continue_independent
+"""
+
+RETURN = r"""
+plan_id:
+  description: Id of the plan.
+  returned: always
+  type: str
+state_file:
+  description: Path of the state file (not written in check mode).
+  returned: always
+  type: str
+counts:
+  description: Number of actions per state (per verdict in check mode).
+  returned: always
+  type: dict
+  sample: {"SUCCEEDED": 10, "FAILED": 1, "SKIPPED": 0, "CANCELLED": 2, "PENDING": 0, "ONGOING": 0}
+actions:
+  description: Per-action summary, in plan order.
+  returned: when not in check mode
+  type: list
+  elements: dict
+  sample:
+    - {"id": "a1", "type": "migrate", "resource": "5c2a...", "state": "SUCCEEDED", "changed": true,
+       "attempts": 1, "started": "2026-11-25T10:00:00.000000Z", "finished": "2026-11-25T10:00:31.000000Z",
+       "error": null, "msg": "done: live-migrate server 5c2a... from compute-03 to compute-12"}
+order:
+  description: In check mode, every action with its wave, and what would happen to it (run, done, skip, cancel, fail).
+  returned: in check mode
+  type: list
+  elements: dict
+failed_actions:
+  description: Ids of the actions that FAILED.
+  returned: always
+  type: list
+  elements: str
+stopped:
+  description: Why the plan stopped early, or null.
+  returned: when not in check mode
+  type: str
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
+    POLL_SPEC,
+    connect_retrying,
+    make_ctx,
+)
+from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
+    connect,
+    connect_maas,
+    maas_argument_spec,
+    openstack_argument_spec,
+)
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import (
+    PlanExecutionError,
+    PlanExecutor,
+)
+
+
+def load_plan_file(path):
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise PlanExecutionError("cannot read plan file %s: %s" % (path, exc.strerror)) from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
+        raise PlanExecutionError("plan file %s is not JSON and PyYAML is missing" % path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanExecutionError(
+            "plan file %s is neither JSON nor YAML: %s" % (path, str(exc).splitlines()[0])
+        ) from None
+
+
+def default_state_file(params, plan):
+    if params["state_file"]:
+        return params["state_file"]
+    if params["plan_file"]:
+        return params["plan_file"] + ".state.json"
+    return os.path.join(params["state_dir"], "%s.json" % plan.get("id", "plan"))
+
+
+def main():
+    spec = openstack_argument_spec()
+    spec.update(maas_argument_spec())
+    spec.update(POLL_SPEC)
+    spec.update(
+        plan=dict(type="dict"),
+        plan_file=dict(type="path"),
+        state_file=dict(type="path"),
+        state_dir=dict(type="path", default="~/.vigil/state"),
+        on_failure=dict(type="str", choices=["stop", "continue_independent"], default="stop"),
+        on_stale=dict(type="str", choices=["skip", "stop"], default="skip"),
+        concurrency=dict(type="dict", default={}),
+        model_digest=dict(type="str"),
+        only=dict(type="list", elements="str"),
+        timeout=dict(type="int"),
+    )
+    module = AnsibleModule(
+        argument_spec=spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("plan", "plan_file")],
+        required_one_of=[("plan", "plan_file")],
+    )
+    p = dict(module.params)
+    p["wait"] = True  # a plan's dependents need their parents finished
+    p["force"] = False  # plans never force
+    try:
+        plan = p["plan"] if p["plan"] is not None else load_plan_file(p["plan_file"])
+        if not isinstance(plan, dict):
+            raise PlanExecutionError("the plan must be a mapping, got %s" % type(plan).__name__)
+        state_file = default_state_file(p, plan)
+        connect_retrying(connect, p)  # fail fast, in one line, on bad credentials
+        has_maas = any(
+            a.get("type") == "node_power" and (a.get("input") or {}).get("backend") == "maas"
+            for a in plan.get("actions") or []
+            if isinstance(a, dict)
+        )
+        maas = (lambda: connect_maas(p)) if has_maas else None
+
+        def thread_ctx():
+            # Called in each worker thread: every thread gets its own clients, built on first use.
+            return make_ctx(p, lambda: connect_retrying(connect, p), maas=maas)
+
+        executor = PlanExecutor(
+            plan,
+            state_path=state_file,
+            make_ctx=thread_ctx,
+            on_stale=p["on_stale"],
+            on_failure=p["on_failure"],
+            limits=p["concurrency"],
+            model_digest=p["model_digest"],
+            only=p["only"],
+        )
+        result = executor.run(check_mode=module.check_mode)
+    except PlanExecutionError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    except Exception as exc:  # noqa: BLE001 - connection errors and the like, in one line
+        module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False)
+    result["state_file"] = state_file
+    warnings = ["%s skipped: %s" % (a["id"], a["error"]) for a in result.get("actions", []) if a["state"] == "SKIPPED"]
+    for warning in warnings[:20]:
+        module.warn(warning)
+    if result["failed_actions"]:
+        first = next(a for a in result["actions"] if a["id"] == result["failed_actions"][0])
+        module.fail_json(
+            msg="%d action(s) failed, first %s: %s" % (len(result["failed_actions"]), first["id"], first["error"]),
+            **result,
+        )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

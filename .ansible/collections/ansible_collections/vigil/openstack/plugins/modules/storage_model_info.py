@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vigil contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: storage_model_info
+short_description: Read Cinder pools, volumes, types and services into vigil's storage model
+version_added: 0.1.0
+description:
+  - Reads the Block Storage service (Cinder v3) of an OpenStack cloud in bulk and returns the
+    C(volumes) and C(pools) tables of vigil's cluster model, in C(split) orientation, with
+    the volume types and the C(cinder-volume) services beside them.
+  - Requests made for a cloud of V volumes are 3 plus one per 1000 volumes (I(page_size));
+    volume attachments come with the volumes, the attachments API is read only when
+    I(attachment_records=true).
+  - The C(volumes) table's C(pool) column is the full C(host@backend#pool) and joins
+    C(pools.name); C(host) is Cinder's C(os-vol-host-attr:host), the same string.
+  - Needs an admin role (pool statistics, all projects' volumes and the hosts of volumes are
+    admin-only in Cinder's default policy). A cloud without Cinder in its catalog gives empty
+    tables and an entry in C(model.meta.skipped).
+  - Changes nothing; supports check mode.
+author:
+  - vigil contributors (@vigil-openstack)
+options:
+  projects:
+    description:
+      - Only volumes of these projects (ids or names, matched exactly). With I(domains),
+        the union of both selections.
+      - Names are resolved through Keystone (one request for projects, one for domains).
+    type: list
+    elements: str
+  domains:
+    description:
+      - Only volumes of projects in these domains (ids or names, matched exactly).
+    type: list
+    elements: str
+  all_projects:
+    description:
+      - Read the volumes of every project (C(all_tenants)). When false, only the volumes of
+        the authenticated project are read.
+    type: bool
+    default: true
+  attachment_records:
+    description:
+      - Also read the attachments API (microversion 3.27) and return its records (status,
+        attach mode, instance) in RV(attachments).
+    type: bool
+    default: false
+  page_size:
+    description:
+      - Volumes (and attachments) per request.
+    type: int
+    default: 1000
+extends_documentation_fragment:
+  - vigil.openstack.openstack
+seealso:
+  - module: vigil.openstack.compute_model_info
+  - module: vigil.openstack.identity_info
+"""
+
+EXAMPLES = r"""
+- name: Read the storage model
+  vigil.openstack.storage_model_info:
+    cloud: mycloud
+  register: storage
+
+- name: Free GiB per pool (tables are column lists plus rows, see model.pools.columns)
+  ansible.builtin.debug:
+    msg: "{{ dict(storage.model.pools.data | map(attribute=0) | zip(storage.model.pools.data | map(attribute=3))) }}"
+
+- name: Volumes of two projects, one given by name
+  vigil.openstack.storage_model_info:
+    cloud: mycloud
+    projects: [demo, 4f1f7a2e9c6b4e0f8d7c6b5a4e3d2c1b]
+  register: scoped
+
+- name: Everything in a domain, with attachment records
+  vigil.openstack.storage_model_info:
+    cloud: mycloud
+    domains: [Default]
+    attachment_records: true
+"""
+
+RETURN = r"""
+model:
+  description:
+    - The storage part of vigil's cluster model. Tables are in pandas C(split) orientation;
+      the columns, dtypes and meanings are in docs/model.md.
+  returned: always
+  type: dict
+  contains:
+    volumes:
+      description:
+        - One row per volume (id, name, project_id, host, pool, size_gb, volume_type, status,
+          migration_status, bootable, attachments, az).
+      type: dict
+      sample: {"columns": ["id", "name"], "data": [["0c5e...", "data-1"]]}
+    pools:
+      description:
+        - One row per Cinder pool (name, backend, capacities in GiB, max_over_subscription_ratio,
+          thin_provisioning, reserved_percentage, volume_types).
+      type: dict
+    meta:
+      description: C(digest) of the tables, C(collected) time, C(cloud) name and C(skipped) services.
+      type: dict
+      sample: {"digest": "sha256:3b1f...", "collected": "2026-11-25T11:00:00Z", "cloud": "mycloud", "skipped": []}
+volume_types:
+  description: Every volume type with its extra specs.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"id": "9a3...", "name": "ssd", "is_public": true, "extra_specs": {"volume_backend_name": "ssd"}}]
+services:
+  description: The C(cinder-volume) services (host@backend, zone, status enabled/disabled, state up/down, disabled_reason).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"binary": "cinder-volume", "host": "storage-1@ssd", "zone": "nova", "status": "enabled", "state": "up"}]
+attachments:
+  description: Attachment records of the attachments API.
+  returned: when I(attachment_records=true)
+  type: list
+  elements: dict
+skipped_services:
+  description:
+    - Services not read because they are not in the catalog, with the reason (the same
+      list as C(model.meta.skipped); C(skipped) itself is a name Ansible reserves).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"service": "block-storage", "reason": "service block-storage is not in the catalog"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vigil.openstack.plugins.module_utils import connection
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder, keystone, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.model import frame, storage
+
+ARGUMENT_SPEC = dict(
+    projects=dict(type="list", elements="str"),
+    domains=dict(type="list", elements="str"),
+    all_projects=dict(type="bool", default=True),
+    attachment_records=dict(type="bool", default=False),
+    page_size=dict(type="int", default=1000),
+)
+
+
+def run(module):
+    params = module.params
+    if params["page_size"] < 1:
+        module.fail_json(msg="page_size must be at least 1, got %d" % params["page_size"])
+    conn = connection.connect(params)
+    project_ids = None
+    if params["projects"] or params["domains"]:
+        identity = keystone.collect(conn, with_users=False)
+        try:
+            project_ids = keystone.scope_project_ids(identity, params["projects"], params["domains"])
+        except ValueError as exc:
+            module.fail_json(msg="bad scope: %s" % exc)
+    skipped = []
+    raw = rest.optional(
+        cinder.SERVICE,
+        cinder.collect,
+        skipped,
+        conn,
+        all_projects=params["all_projects"],
+        with_attachments=params["attachment_records"],
+        page_size=params["page_size"],
+    )
+    raw = raw or {"pools": [], "volume_types": [], "services": [], "volumes": [], "attachments": None}
+    tables = {
+        "volumes": storage.volumes(raw["volumes"], project_ids),
+        "pools": storage.pools(raw["pools"], raw["volume_types"]),
+    }
+    meta = {"cloud": getattr(conn.config, "name", None), "skipped": skipped, "scope": {"project_ids": project_ids}}
+    result = dict(
+        changed=False,
+        model=frame.dump_model(tables, meta),
+        volume_types=raw["volume_types"],
+        services=raw["services"],
+        skipped_services=skipped,
+    )
+    if raw["attachments"] is not None:
+        result["attachments"] = raw["attachments"]
+    if skipped:
+        module.warn("skipped: " + "; ".join(s["reason"] for s in skipped))
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC))
+    try:
+        run(module)
+    except connection.VigilConnectionError as exc:
+        module.fail_json(msg=str(exc))
+    except rest.CollectError as exc:
+        module.fail_json(msg=exc.message, kind=exc.kind)
+
+
+if __name__ == "__main__":
+    main()
