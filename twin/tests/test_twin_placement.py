@@ -130,3 +130,108 @@ def test_microversion_header(twin):
 def test_member_is_forbidden(twin):
     member = Api(twin, user="demo", project="demo")
     assert member.get("/resource_providers", service="placement").status_code == 403
+
+
+def _candidates(api, query, mv):
+    return api.get(f"/allocation_candidates?{query}", service="placement", mv=mv)
+
+
+def test_allocation_candidates_summaries(twin):
+    api = Api(twin)
+    store = twin.cloud.stores["placement"]
+    body = _candidates(api, "resources=MEMORY_MB:1", "1.29").json()
+    assert len(body["allocation_requests"]) == len(body["provider_summaries"]) == 9
+    assert body["allocation_requests"][0] == {"allocations": {_rp(twin, "compute-1"): {"resources": {"MEMORY_MB": 1}}}}
+    for uuid, summary in body["provider_summaries"].items():
+        rp = store.providers[uuid]
+        assert set(summary["resources"]) == set(rp["inventories"])  # every class from 1.27
+        for rc, inv in rp["inventories"].items():
+            cap = int((inv["total"] - inv["reserved"]) * inv["allocation_ratio"])
+            assert summary["resources"][rc] == {"capacity": cap, "used": store.usages[uuid].get(rc, 0)}
+        assert summary["traits"] == sorted(rp["traits"])
+        assert summary["parent_provider_uuid"] is None and summary["root_provider_uuid"] == uuid
+    c5 = body["provider_summaries"][_rp(twin, "compute-5")]["resources"]
+    assert c5["MEMORY_MB"]["capacity"] == 131072 - 4096 and c5["PCPU"]["used"] == 4  # reserved, dedicated CPUs
+    # 1.26: only the requested classes, no tree uuids; 1.27 brings the whole inventory
+    old = _candidates(api, "resources=MEMORY_MB:1,VCPU:1", "1.26").json()["provider_summaries"]
+    assert all(set(s["resources"]) == {"MEMORY_MB", "VCPU"} and "root_provider_uuid" not in s for s in old.values())
+    new = _candidates(api, "resources=MEMORY_MB:1,VCPU:1", "1.27").json()["provider_summaries"]
+    assert set(new[_rp(twin, "compute-5")]["resources"]) == {"VCPU", "MEMORY_MB", "DISK_GB", "PCPU"}
+    # traits from 1.17; the list-of-lists allocation requests before 1.12; mappings from 1.34
+    v10 = _candidates(api, "resources=DISK_GB:10", "1.10").json()
+    assert all("traits" not in s for s in v10["provider_summaries"].values())
+    first = v10["allocation_requests"][0]["allocations"]
+    assert first == [{"resource_provider": {"uuid": _rp(twin, "compute-1")}, "resources": {"DISK_GB": 10}}]
+    assert all(
+        "traits" in s for s in _candidates(api, "resources=DISK_GB:1", "1.17").json()["provider_summaries"].values()
+    )
+    v34 = _candidates(api, "resources=VCPU:1", "1.34").json()["allocation_requests"]
+    assert all(r["mappings"] == {"": list(r["allocations"])} for r in v34)
+    assert "mappings" not in _candidates(api, "resources=VCPU:1", "1.33").json()["allocation_requests"][0]
+
+
+def test_allocation_candidates_filters(twin):
+    api = Api(twin)
+    store = twin.cloud.stores["placement"]
+    hosts = lambda r: sorted(store.providers[u]["name"] for u in r.json()["provider_summaries"])  # noqa: E731
+    # room: only compute-10 has 150 GB of memory free; PCPU only on compute-5
+    assert hosts(_candidates(api, "resources=MEMORY_MB:150000", "1.29")) == ["compute-10"]
+    assert hosts(_candidates(api, "resources=PCPU:4,MEMORY_MB:1024", "1.29")) == ["compute-5"]
+    # a full host is no candidate
+    c8 = _rp(twin, "compute-8")
+    free = store.capacity(c8, "MEMORY_MB") - store.usages[c8].get("MEMORY_MB", 0)
+    store.put_allocations("99999999-0000-0000-0000-000000000001", {c8: {"MEMORY_MB": free}}, "p", "u")
+    assert "compute-8" not in hosts(_candidates(api, "resources=MEMORY_MB:1", "1.29"))
+    assert len(hosts(_candidates(api, "resources=MEMORY_MB:1", "1.29"))) == 8
+    # max_unit and step_size are honoured
+    store.providers[c8]["inventories"]["DISK_GB"]["step_size"] = 10
+    assert "compute-8" not in hosts(_candidates(api, "resources=DISK_GB:15", "1.29"))
+    assert "compute-8" in hosts(_candidates(api, "resources=DISK_GB:20", "1.29"))
+    assert hosts(_candidates(api, "resources=DISK_GB:1500", "1.29")) == ["compute-10"]
+    # required (1.17) and forbidden (1.22) traits, any-of (1.39)
+    assert hosts(_candidates(api, "resources=VCPU:1&required=HW_NIC_SRIOV", "1.17")) == ["compute-3", "compute-5"]
+    enabled = hosts(_candidates(api, "resources=VCPU:1&required=!COMPUTE_STATUS_DISABLED", "1.22"))
+    assert len(enabled) == 8 and "compute-6" not in enabled
+    both = "resources=VCPU:1&required=in:HW_NIC_SRIOV,HW_CPU_X86_AVX512F"
+    assert hosts(_candidates(api, both, "1.39")) == ["compute-10", "compute-3", "compute-5"]
+    # member_of (1.21)
+    ssd = next(a for a in twin.cloud.stores["compute"].aggregates.values() if a["name"] == "ssd")["uuid"]
+    assert hosts(_candidates(api, f"resources=VCPU:1&member_of={ssd}", "1.21")) == ["compute-1", "compute-2"]
+    assert len(hosts(_candidates(api, f"resources=VCPU:1&member_of=!{ssd}", "1.32"))) == 7
+    # limit (1.16): the first N requests and only their providers' summaries
+    limited = _candidates(api, "resources=VCPU:1&limit=2", "1.16").json()
+    assert len(limited["allocation_requests"]) == 2
+    assert set(limited["provider_summaries"]) == {u for r in limited["allocation_requests"] for u in r["allocations"]}
+
+
+def test_allocation_candidates_refusals(twin):
+    api = Api(twin)
+    assert _candidates(api, "resources=VCPU:1", "1.9").status_code == 404
+    r = _candidates(api, "resources=VCPU:1", "1.15")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-cache"
+    bad = [
+        ("", "1.10"),  # resources is required
+        ("resources=", "1.29"),
+        ("resources=VCPU", "1.29"),
+        ("resources=VCPU:0", "1.29"),
+        ("resources=VCPU:x", "1.29"),
+        ("resources=NOT_A_CLASS:1", "1.29"),
+        ("resources=VCPU:1&required=HW_NIC_SRIOV", "1.16"),  # required arrives in 1.17
+        ("resources=VCPU:1&required=!HW_NIC_SRIOV", "1.21"),  # forbidden traits in 1.22
+        ("resources=VCPU:1&required=NOT_A_TRAIT", "1.29"),
+        ("resources=VCPU:1&required=HW_NIC_SRIOV,!HW_NIC_SRIOV", "1.29"),
+        ("resources=VCPU:1&required=in:HW_NIC_SRIOV", "1.38"),
+        ("resources=VCPU:1&limit=2", "1.15"),
+        ("resources=VCPU:1&limit=0", "1.29"),
+        ("resources=VCPU:1&member_of=not-a-uuid", "1.29"),
+        ("resources=VCPU:1&member_of=00000000-0000-0000-0000-000000000001", "1.20"),
+        ("resources=VCPU:1&resources1=MEMORY_MB:1", "1.29"),  # granular groups: not in the twin
+        ("resources=VCPU:1&bogus=1", "1.29"),
+        ("required=HW_NIC_SRIOV", "1.29"),
+    ]
+    for query, mv in bad:
+        r = _candidates(api, query, mv)
+        assert r.status_code == 400, (query, mv, r.text)
+    assert "not supported by the twin" in _candidates(api, "resources=VCPU:1&resources1=VCPU:1", "1.29").text
+    counted = {(r["service"], r["path"]): r["count"] for r in twin.cloud.requests.summary()["requests"]}
+    assert counted[("placement", "/placement/allocation_candidates")] == 3 + len(bad)

@@ -41,3 +41,47 @@ def test_project_usages(conn):
     by_type = {u.consumer_type: u for u in conn.placement.usages(project_id=demo.project_id)}
     # Nova (34.0) writes allocations without a consumer type: Placement files them as "unknown"
     assert by_type["unknown"].consumer_count >= 1
+
+
+def test_allocation_candidates_summarize_every_compute_node(conn):
+    """One GET /allocation_candidates (1.29) summarizes each compute node with room for 1 MiB:
+    capacity per class as (total - reserved) x allocation_ratio, used as /usages, traits as /traits."""
+
+    def get(path, mv="1.29"):
+        resp = conn.placement.get(path, microversion=mv)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    body = get("/allocation_candidates?resources=MEMORY_MB:1")
+    summaries = body["provider_summaries"]
+    assert {u for r in body["allocation_requests"] for u in r["allocations"]} == set(summaries)
+    assert all(
+        r["allocations"][u]["resources"] == {"MEMORY_MB": 1}
+        for r in body["allocation_requests"]
+        for u in r["allocations"]
+    )
+    compute_nodes = 0
+    for rp in get("/resource_providers")["resource_providers"]:
+        uuid = rp["uuid"]
+        traits = get(f"/resource_providers/{uuid}/traits")["traits"]
+        if "COMPUTE_NODE" not in traits:
+            continue
+        compute_nodes += 1
+        invs = get(f"/resource_providers/{uuid}/inventories")["inventories"]
+        used = get(f"/resource_providers/{uuid}/usages")["usages"]
+        mem = invs.get("MEMORY_MB")
+        room = mem is not None and (mem["total"] - mem["reserved"]) * mem["allocation_ratio"] - used["MEMORY_MB"] >= 1
+        if not room or mem["min_unit"] > 1 or mem["step_size"] != 1:
+            assert uuid not in summaries, rp["name"]
+            continue
+        summary = summaries.get(uuid)
+        assert summary is not None, f"{rp['name']} has free memory but no provider summary"
+        expected = {
+            rc: {"capacity": int((inv["total"] - inv["reserved"]) * inv["allocation_ratio"]), "used": used.get(rc, 0)}
+            for rc, inv in invs.items()
+        }
+        assert summary["resources"] == expected, rp["name"]
+        assert sorted(summary["traits"]) == sorted(traits), rp["name"]  # Placement does not sort them
+        assert summary["root_provider_uuid"] == rp["root_provider_uuid"]
+        assert summary["parent_provider_uuid"] == rp["parent_provider_uuid"]
+    assert compute_nodes

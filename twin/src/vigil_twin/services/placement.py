@@ -1,6 +1,7 @@
 """Placement: resource providers (one per compute node, built from the topology's nodes),
-inventories, usages, allocations per consumer, traits, aggregates, resource classes, with
-microversions 1.0-1.39 and 409 on generation conflicts.
+inventories, usages, allocations per consumer, traits, aggregates, resource classes, allocation
+candidates (1.10+, each from one root provider), with microversions 1.0-1.39 and 409 on
+generation conflicts.
 
 Nova (services/compute.py) writes allocations through `PlacementStore.put_allocations` /
 `move_allocations`, so Nova's and Placement's views stay the same; capacity is enforced
@@ -10,7 +11,9 @@ on every write as Placement does: used + requested <= (total - reserved) * alloc
 from __future__ import annotations
 
 import copy
+import re
 import uuid as uuidlib
+from email.utils import formatdate
 from typing import Any
 
 from vigil_twin.http import HTTPError, Request, Response, Router
@@ -318,17 +321,121 @@ def _gen_check(rp: dict[str, Any], body: Any) -> None:
 
 
 def _parse_resources(text: str) -> dict[str, int]:
+    bad = "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: "
+    if not text.strip():
+        raise error(400, f"{bad}empty string.")
     out = {}
     for part in text.split(","):
-        rc, _, amount = part.partition(":")
         try:
-            out[rc.strip()] = int(amount)
+            rc, amount = part.split(":")
         except ValueError:
+            raise error(400, f"{bad}{part}.") from None
+        try:
+            out[rc] = int(amount)
+        except ValueError:
+            raise error(400, f"Requested resource {rc} expected positive integer amount. Got: {amount}.") from None
+        if out[rc] < 1:
+            raise error(400, f"Requested resource {rc} requires amount >= 1. Got: {out[rc]}.")
+    return out
+
+
+def _wanted(store: PlacementStore, text: str) -> dict[str, int]:
+    wanted = _parse_resources(text)
+    for rc in wanted:
+        if rc not in store.resource_classes:
+            raise error(400, f"Invalid resource class in resources parameter: No such resource class {rc}.")
+    return wanted
+
+
+def _fits(store: PlacementStore, rp: dict[str, Any], wanted: dict[str, int]) -> bool:
+    """Whether `rp` alone can take `wanted`: Placement's room, min_unit, max_unit and step_size checks."""
+    for rc, n in wanted.items():
+        inv = rp["inventories"].get(rc)
+        if (
+            inv is None
+            or not inv["min_unit"] <= n <= inv["max_unit"]
+            or n % inv["step_size"]
+            or store.usages[rp["uuid"]].get(rc, 0) + n > store.capacity(rp["uuid"], rc)
+        ):
+            return False
+    return True
+
+
+def _required_traits(request: Request) -> tuple[list[set[str]], set[str]]:
+    """`required=` as (any-of sets that must all match, forbidden traits): `!T` from 1.22,
+    `in:A,B` and a repeated parameter from 1.39 (before, only the last one counts)."""
+    mv = request.context["mv"]
+    values = request.query.get("required", [])
+    if mv < (1, 39):
+        values = values[-1:]
+    any_of: list[set[str]] = []
+    forbidden: set[str] = set()
+    for value in values:
+        if value.startswith("in:"):
+            if mv < (1, 39):
+                raise error(
+                    400,
+                    "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported "
+                    f"since microversion 1.39. Got: {value}",
+                )
+            group = {t.strip() for t in value[3:].split(",")}
+            if not all(group) or any(t.startswith("!") for t in group):
+                raise error(
+                    400,
+                    "Invalid query string parameters: Expected 'required' parameter value of the form: "
+                    f"in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: {value}",
+                )
+            any_of.append(group)
+            continue
+        terms = [t.strip() for t in value.split(",")]
+        negated = {t.lstrip("!") for t in terms if t.startswith("!")}
+        if not all(terms) or not all(negated) or (negated and mv < (1, 22)):
+            form = "HW_CPU_X86_VMX,!CUSTOM_MAGIC" if mv >= (1, 22) else "HW_CPU_X86_VMX,CUSTOM_MAGIC"
             raise error(
                 400,
-                f"Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: {text}",
-            ) from None
-    return out
+                f"Invalid query string parameters: Expected 'required' parameter value of the form: {form}. Got: {value}",
+            )
+        any_of += [{t} for t in terms if not t.startswith("!")]
+        forbidden |= negated
+    return any_of, forbidden
+
+
+def _trait_match(store: PlacementStore, any_of: list[set[str]], forbidden: set[str]):
+    unknown = sorted(forbidden.union(*any_of) - store.traits)
+    if unknown:
+        raise error(400, f"No such trait(s): {', '.join(unknown)}.")
+    return lambda rp: not rp["traits"] & forbidden and all(rp["traits"] & group for group in any_of)
+
+
+def _aggregate_match(request: Request):
+    """`member_of=`: one uuid or `in:a,b` (any of), repeated (all of) from 1.24, `!` (none of) from 1.32."""
+    mv = request.context["mv"]
+    values = request.query.get("member_of", [])
+    if len(values) > 1 and mv < (1, 24):
+        raise error(400, "Multiple member_of parameters are not supported")
+    any_of: list[set[str]] = []
+    forbidden: set[str] = set()
+    for value in values:
+        negate = value.startswith("!")
+        spec = value[1:] if negate else value
+        if "," in spec and not spec.startswith("in:"):
+            raise error(400, f"Multiple values for 'member_of' must be prefixed with the 'in:' keyword. Got: {value}")
+        aggs = set(spec[3:].split(",") if spec.startswith("in:") else [spec])
+        for agg in aggs:
+            try:
+                uuidlib.UUID(agg)
+            except ValueError:
+                raise error(
+                    400,
+                    f"Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: {agg}",
+                ) from None
+        if negate and mv < (1, 32):
+            raise error(400, "Forbidden member_of parameters are not supported in the specified microversion")
+        if negate:
+            forbidden |= aggs
+        else:
+            any_of.append(aggs)
+    return lambda rp: not rp["aggregates"] & forbidden and all(rp["aggregates"] & aggs for aggs in any_of)
 
 
 # -- routes ----------------------------------------------------------------------------
@@ -384,42 +491,14 @@ def list_providers(request: Request) -> Response:
         anchor = store.providers.get(in_tree)
         root = anchor["root_provider_uuid"] if anchor else None
         items = [rp for rp in items if rp["root_provider_uuid"] == root]
-    for member_of in request.query.get("member_of", []) if mv >= (1, 3) else []:
-        negate = member_of.startswith("!")
-        spec = member_of[1:] if negate else member_of
-        aggs = set(spec[3:].split(",") if spec.startswith("in:") else [spec])
-        items = [rp for rp in items if bool(rp["aggregates"] & aggs) != negate]
+    if mv >= (1, 3):
+        items = list(filter(_aggregate_match(request), items))
     resources = request.arg("resources")
     if resources is not None and mv >= (1, 4):
-        wanted = _parse_resources(resources)
-        for rc in wanted:
-            if rc not in store.resource_classes:
-                raise error(400, f"Invalid resource class in resources parameter: No such resource class {rc}.")
-
-        def fits(rp: dict[str, Any]) -> bool:
-            for rc, n in wanted.items():
-                inv = rp["inventories"].get(rc)
-                if (
-                    inv is None
-                    or n > inv["max_unit"]
-                    or store.usages[rp["uuid"]].get(rc, 0) + n > store.capacity(rp["uuid"], rc)
-                ):
-                    return False
-            return True
-
-        items = [rp for rp in items if fits(rp)]
-    for required in request.query.get("required", []) if mv >= (1, 18) else []:
-        for term in required.split(","):
-            term = term.strip()
-            if term.startswith("in:"):
-                anyof = set(term[3:].split(","))
-                items = [rp for rp in items if rp["traits"] & anyof]
-                break
-            negate = term.startswith("!")
-            trait = term[1:] if negate else term
-            if trait not in store.traits:
-                raise error(400, f"No such trait(s): {trait}")
-            items = [rp for rp in items if (trait in rp["traits"]) != negate]
+        wanted = _wanted(store, resources)
+        items = [rp for rp in items if _fits(store, rp, wanted)]
+    if mv >= (1, 18):
+        items = list(filter(_trait_match(store, *_required_traits(request)), items))
     return _reply(request, 200, {"resource_providers": [_rp_view(request, rp) for rp in items]})
 
 
@@ -907,6 +986,99 @@ def project_usages(request: Request) -> Response:
             return _reply(request, 200, {"usages": {"all": all_bucket}})
         return _reply(request, 200, {"usages": by_type})
     return _reply(request, 200, {"usages": totals})
+
+
+# GET /allocation_candidates: query parameters by the microversion that added them (Placement's
+# schema refuses any other, and these before their version)
+CANDIDATE_PARAMS = {
+    "resources": (1, 10), "limit": (1, 16), "required": (1, 17), "member_of": (1, 21), "group_policy": (1, 25),
+    "in_tree": (1, 31), "root_required": (1, 35), "same_subtree": (1, 36),
+}  # fmt: skip
+TWIN_REFUSES = ("in_tree", "root_required", "same_subtree")
+GROUP_KEY = re.compile(r"^(resources|required|member_of|in_tree)([A-Za-z0-9_-]{1,64})$")
+
+
+def _candidate_query(request: Request) -> None:
+    mv = request.context["mv"]
+    for key, values in request.query.items():
+        group = GROUP_KEY.match(key)
+        if group and mv >= (1, 25) and (mv >= (1, 33) or group[2].isdigit()):
+            raise error(400, f"Granular request groups ({key}) are not supported by the twin")
+        since = CANDIDATE_PARAMS.get(key)
+        if since is None or mv < since:
+            raise error(
+                400, f"Invalid query string parameters: Additional properties are not allowed ('{key}' was unexpected)"
+            )
+        if key in TWIN_REFUSES:
+            raise error(400, f"Query parameter '{key}' is not supported by the twin")
+        if key == "limit" and not re.fullmatch(r"[1-9][0-9]*", values[-1]):
+            raise error(400, f"Invalid query string parameters: '{values[-1]}' does not match '^[1-9][0-9]*$'")
+        if key == "group_policy" and values[-1] not in ("none", "isolate"):
+            raise error(400, f"Invalid query string parameters: '{values[-1]}' is not one of ['none', 'isolate']")
+    if "resources" in request.query:
+        return
+    if mv < (1, 25):
+        raise error(400, "Invalid query string parameters: 'resources' is a required property")
+    orphan = next((k for k in ("required", "member_of") if k in request.query), None)
+    if orphan and mv < (1, 36):
+        kind = "traits" if orphan == "required" else "member_of"
+        raise error(
+            400,
+            f"All {kind} parameters must be associated with resources. Found the following orphaned {kind} keys: {orphan}",
+        )
+    raise error(400, "There must be at least one resources or resources[$S] parameter.")
+
+
+@route("GET", "/allocation_candidates")
+def allocation_candidates(request: Request) -> Response:
+    """The unnumbered request group only, each candidate one root provider alone: the twin's
+    compute nodes are root providers, nested and sharing providers are not combined."""
+    _need(request, (1, 10))
+    _candidate_query(request)
+    store = _store(request)
+    mv = request.context["mv"]
+    wanted = _wanted(store, request.arg("resources") or "")
+    any_of, forbidden = _required_traits(request)
+    conflicts = [g for g in any_of if g <= forbidden] if mv >= (1, 22) else []
+    if conflicts:
+        keys = ", ".join(f"required: ({', '.join(sorted(g))})" for g in conflicts)
+        raise error(400, f"Conflicting required and forbidden traits found in the following traits keys: {keys}")
+    in_aggs = _aggregate_match(request)
+    has_traits = _trait_match(store, any_of, forbidden)
+    found = [
+        rp
+        for rp in store.providers.values()
+        if rp["parent_provider_uuid"] is None and _fits(store, rp, wanted) and has_traits(rp) and in_aggs(rp)
+    ]
+    if "limit" in request.query:
+        found = found[: int(request.arg("limit"))]
+    requests, summaries = [], {}
+    for rp in found:
+        uuid = rp["uuid"]
+        if mv >= (1, 12):
+            req: dict[str, Any] = {"allocations": {uuid: {"resources": dict(wanted)}}}
+            if mv >= (1, 34):
+                req["mappings"] = {"": [uuid]}
+        else:
+            req = {"allocations": [{"resource_provider": {"uuid": uuid}, "resources": dict(wanted)}]}
+        requests.append(req)
+        # the requested classes only before 1.27, the whole inventory from then
+        classes = rp["inventories"] if mv >= (1, 27) else wanted
+        summary: dict[str, Any] = {
+            "resources": {
+                rc: {"capacity": store.capacity(uuid, rc), "used": store.usages[uuid].get(rc, 0)} for rc in classes
+            }
+        }
+        if mv >= (1, 17):
+            summary["traits"] = sorted(rp["traits"])
+        if mv >= (1, 29):
+            summary["parent_provider_uuid"] = rp["parent_provider_uuid"]
+            summary["root_provider_uuid"] = rp["root_provider_uuid"]
+        summaries[uuid] = summary
+    resp = _reply(request, 200, {"allocation_requests": requests, "provider_summaries": summaries})
+    if mv >= (1, 15):
+        resp.headers.update({"Cache-Control": "no-cache", "Last-Modified": formatdate(usegmt=True)})
+    return resp
 
 
 def load(cloud: Any, topology: dict[str, Any]) -> PlacementStore:
