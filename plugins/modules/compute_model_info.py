@@ -96,19 +96,22 @@ options:
       - C(full) reads inventories, usages and traits of every provider in scope (three
         requests per provider, eight at a time) - exact reserved amounts, allocation ratios,
         PCPU inventory and every trait.
-      - C(summary) reads one query per trait that an instance requires; totals and reserved
-        memory and disk come from Nova's hypervisor statistics, usages from the instances'
-        flavors, allocation ratios from aggregate metadata or I(allocation_ratios).
-      - C(summary) capacities are exact only when allocation ratios are the configured ones
-        (or set in aggregate metadata); use C(full) when they vary per host.
+      - C(summary) reads Placement's provider summaries in one request
+        (C(GET /allocation_candidates)) - exact capacity, usages and traits of every compute
+        node with a free vCPU; totals and reserved memory and disk come from Nova's hypervisor
+        statistics and the allocation ratio is what makes their product Placement's capacity.
+      - Hosts without a free vCPU are missing from that answer (C(placement_estimated) in
+        the model's meta); for them C(summary) takes usages from the instances' flavors,
+        ratios from aggregate metadata or I(allocation_ratios), and reads no traits.
       - C(auto) is C(full) up to 50 providers in scope and C(summary) above.
     type: str
     choices: [auto, full, summary]
     default: auto
   allocation_ratios:
     description:
-      - Allocation ratios per resource class used when Placement inventories are not read
-        and no aggregate metadata (C(cpu_allocation_ratio)...) gives one.
+      - Allocation ratios per resource class used when neither Placement's inventories nor
+        its provider summary of the host were read and no aggregate metadata
+        (C(cpu_allocation_ratio)...) gives one.
       - Defaults are Nova's initial ratios - C(VCPU=4.0), C(MEMORY_MB=1.0), C(DISK_GB=1.0).
     type: dict
   all_projects:
@@ -201,7 +204,8 @@ model:
       description:
         - C(digest) (sha256 of the tables), C(collected) (UTC time), C(cloud), C(skipped)
           (services not in the catalog, with what that costs), C(scope) (as normalised),
-          C(placement_detail) (C(full), C(summary) or C(none)), C(migrations_in_progress)
+          C(placement_detail) (C(full), C(summary) or C(none)), C(placement_estimated)
+          (hosts whose capacity C(summary) had to estimate), C(migrations_in_progress)
           (instance ids).
       type: dict
       sample:
@@ -211,6 +215,7 @@ model:
         skipped: []
         scope: {}
         placement_detail: full
+        placement_estimated: []
         migrations_in_progress: []
 snapshot_path:
   description: Where the snapshot was written.

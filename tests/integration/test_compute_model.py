@@ -13,6 +13,7 @@ import stat
 import subprocess
 import urllib.request
 
+import openstack
 import pytest
 import yaml
 from ansible_run import BIN, ansible_env, run_playbook, tasks_play
@@ -206,26 +207,69 @@ def test_summary_mode_request_budget_and_usages(tmp_path, cloud):
     counts = _requests(twin)
     # identity 1 (token; a /v3 auth_url needs no discovery), compute 5 (hypervisors,
     # aggregates, servers, server groups, and services because compute-4 is down), image 1,
-    # network 2 (ports, agents), placement 1 (the one trait an instance requires).
+    # network 2 (ports, agents), placement 1 (the provider summaries).
     assert counts["total"] == 10, counts
     assert counts["by_service"] == {"identity": 1, "compute": 5, "image": 1, "network": 2, "placement": 1}, counts
-    assert counts["by_service"].get("placement") == 1, counts
     nodes = dict((r["hostname"], r) for r in _rows(model["nodes"]))
     placement = twin.cloud.stores["placement"]
-    for host in ("compute-1", "compute-2", "compute-3"):
-        row = nodes[host]
-        assert row["vcpu_total"] == NODES[host]["vcpus"]
-        for rc in ("VCPU", "MEMORY_MB", "DISK_GB"):
-            assert row[rc.lower() + "_used"] == placement.usages.get(row["rp_uuid"], {}).get(rc, 0), (host, rc)
-    assert nodes["compute-10"]["pcpu_used"] == 4
-    # reserved memory and disk, derived from the hypervisor statistics, equal Placement's
     for host, row in nodes.items():
-        inventories = placement.providers[row["rp_uuid"]]["inventories"]
-        for rc in ("MEMORY_MB", "DISK_GB"):
+        rp = row["rp_uuid"]
+        assert row["vcpu_total"] + row["pcpu_total"] == NODES[host]["vcpus"] + NODES[host].get("pcpus", 0)
+        for rc in ("VCPU", "MEMORY_MB", "DISK_GB", "PCPU"):
+            low = rc.lower()
+            assert row[low + "_used"] == placement.usages.get(rp, {}).get(rc, 0), (host, rc)
+            capacity = (row[low + "_total"] - row[low + "_reserved"]) * row[low + "_allocation_ratio"]
+            assert abs(capacity - placement.capacity(rp, rc)) < 1e-6, (host, rc)
+        inventories = placement.providers[rp]["inventories"]
+        # reserved memory and disk, derived from the hypervisor statistics, equal Placement's;
+        # with them the ratios come out as configured
+        for rc in ("MEMORY_MB", "DISK_GB", "VCPU"):
             assert row[rc.lower() + "_reserved"] == inventories[rc]["reserved"], (host, rc)
+            assert row[rc.lower() + "_allocation_ratio"] == inventories[rc]["allocation_ratio"], (host, rc)
+        assert row["traits"] == sorted(placement.providers[rp]["traits"]), host
+    assert nodes["compute-10"]["pcpu_used"] == 4
     assert nodes["compute-10"]["memory_mb_reserved"] == 2048
-    assert nodes["compute-1"]["traits"] == ["HW_CPU_X86_AVX2"]  # only the traits instances require
-    assert model["meta"]["placement_detail"] == "summary"
+    assert model["meta"]["placement_detail"] == "summary" and model["meta"]["placement_estimated"] == []
+
+
+def test_summary_mode_estimates_a_host_without_a_free_vcpu(tmp_path, cloud):
+    """A host with no free vCPU is not among the provider summaries: its usage comes from the
+    instances, its traits are unknown (none), and meta says it was estimated."""
+    twin, clouds = cloud
+    config = openstack.config.OpenStackConfig(config_files=[str(clouds)])
+    conn = openstack.connection.Connection(config=config.get_one("vigil-twin"))
+    placement = twin.cloud.stores["placement"]
+    rp = next(u for u, p in placement.providers.items() if p["name"] == "compute-1")
+    free = placement.capacity(rp, "VCPU") - placement.usages[rp].get("VCPU", 0)
+    max_unit = placement.providers[rp]["inventories"]["VCPU"]["max_unit"]
+    fillers = []  # consumers taking every free vCPU, each within max_unit
+    while free > 0:
+        take = min(free, max_unit)
+        fillers.append(("0badcafe-0000-4000-8000-%012d" % len(fillers), take))
+        free -= take
+    try:
+        for consumer, amount in fillers:
+            body = {
+                "allocations": {rp: {"resources": {"VCPU": amount}}},
+                "project_id": conn.current_project_id,
+                "user_id": conn.current_user_id,
+                "consumer_generation": None,
+            }
+            conn.placement.put("/allocations/" + consumer, json=body, microversion="1.28").raise_for_status()
+        _reset_requests(twin)
+        model = _model(tmp_path, cloud, placement_detail="summary")
+        counts = _requests(twin)
+    finally:
+        for consumer, _amount in fillers:
+            conn.placement.delete("/allocations/" + consumer, microversion="1.28")
+    assert counts["by_service"]["placement"] == 1, counts  # the summaries, nothing per host or trait
+    assert model["meta"]["placement_estimated"] == ["compute-1"]
+    nodes = dict((r["hostname"], r) for r in _rows(model["nodes"]))
+    assert nodes["compute-1"]["traits"] == []
+    used_by_servers = placement.usages[rp].get("VCPU", 0)  # the filler is gone again
+    assert nodes["compute-1"]["vcpu_used"] == used_by_servers
+    other = next(u for u, p in placement.providers.items() if p["name"] == "compute-2")
+    assert nodes["compute-2"]["traits"] == sorted(placement.providers[other]["traits"])  # summarised: every trait
 
 
 def test_scope_exact_hosts_exclusions_and_snapshot(tmp_path, cloud):

@@ -76,6 +76,28 @@ def test_compute_model_matches_nova_and_placement(collect, real_conn):
     assert medium["migratable"] == "live"
 
 
+def test_compute_model_summary_capacity_is_placements(collect, real_conn):
+    """placement_detail summary (one GET /allocation_candidates) against real Nova and Placement:
+    every host's capacity per class, usage and traits are what Placement holds."""
+    res = collect("compute_model_info", placement_detail="summary")
+    assert res["model"]["meta"]["placement_detail"] == "summary"
+    assert res["model"]["meta"]["placement_estimated"] == []
+    nodes = {n["hostname"]: n for n in rows(res["model"]["nodes"])}
+    assert set(nodes) == set(COMPUTES)
+    for hyp in real_conn.compute.hypervisors(details=True):
+        node = nodes[hyp.service_details["host"]]
+        rp = next(iter(real_conn.placement.resource_providers(name=hyp.name)))
+        invs = {i.resource_class: i for i in real_conn.placement.resource_provider_inventories(rp)}
+        usages = real_conn.placement.fetch_resource_provider_usages(rp).usages
+        for rc, col in (("VCPU", "vcpu"), ("MEMORY_MB", "memory_mb"), ("DISK_GB", "disk_gb")):
+            capacity = (node[f"{col}_total"] - node[f"{col}_reserved"]) * node[f"{col}_allocation_ratio"]
+            expected = int((invs[rc].total - invs[rc].reserved) * invs[rc].allocation_ratio)
+            assert abs(capacity - expected) < 1e-6, (node["hostname"], rc, capacity, expected)
+            assert node[f"{col}_used"] == usages.get(rc, 0)
+        traits = real_conn.placement.get(f"/resource_providers/{rp.id}/traits", microversion="1.6").json()["traits"]
+        assert node["traits"] == sorted(traits)
+
+
 def test_storage_model_matches_cinder(collect, real_conn):
     res = collect("storage_model_info")
     model = res["model"]

@@ -298,3 +298,50 @@ def test_recorded_summary_mode_derives_reserved_memory_and_disk(recorded):
         assert row.memory_mb_reserved == inv["MEMORY_MB"]["reserved"], row.hostname
         assert row.disk_gb_reserved == inv["DISK_GB"]["reserved"], row.hostname
         assert row.vcpu_reserved == 0
+
+
+def test_recorded_summary_with_provider_summaries_equals_full_capacity(recorded):
+    # GET /allocation_candidates provider summaries carry capacity = (total - reserved) x ratio
+    # and used per class; built from the recorded inventories they must give every host the
+    # capacity full mode reads, with Nova's totals and the reserved estimate kept.
+    nova, pl = recorded["nova"], recorded["placement"]
+    full, instances = _recorded_tables(recorded)
+    capacities = dict(
+        (uuid, dict((rc, int((i["total"] - i["reserved"]) * i["allocation_ratio"])) for rc, i in inv.items()))
+        for uuid, inv in pl["inventories"].items()
+    )
+    summary = compute.build_nodes(
+        nova["hypervisors"],
+        nova["services"],
+        nova["aggregates"],
+        usages=pl["usages"],
+        traits=pl["traits"],
+        instances=instances,
+        capacities=capacities,
+    )
+    full, summary = full.set_index("hostname"), summary.set_index("hostname")
+    for rc in ("vcpu", "memory_mb", "disk_gb", "pcpu"):
+        cap_full = (full[rc + "_total"] - full[rc + "_reserved"]) * full[rc + "_allocation_ratio"]
+        cap_summary = (summary[rc + "_total"] - summary[rc + "_reserved"]) * summary[rc + "_allocation_ratio"]
+        assert (cap_full - cap_summary).abs().max() < 1e-6, rc
+        assert summary[rc + "_used"].tolist() == full[rc + "_used"].tolist(), rc
+    assert summary["vcpu_allocation_ratio"].tolist() == full["vcpu_allocation_ratio"].tolist()
+    assert summary["traits"].tolist() == full["traits"].tolist()
+    assert (full["pcpu_total"] > 0).any()  # the demo has dedicated CPUs, which summary now sees
+
+
+@pytest.mark.parametrize(
+    ("capacity", "total", "reserved", "expected"),
+    [
+        (128, 32, 0, (32, 0, 4.0)),
+        (130048, 131072, 1024, (131072, 1024, 1.0)),
+        (48, 32, 0, (32, 0, 1.5)),
+        (100, 3, 0, (3, 0, 100 / 3)),  # not a short decimal: exact quotient kept
+        (16, 0, 0, (16, 0, 1.0)),  # Nova gave no total (2.88+): the capacity itself
+        (0, 32, 0, (0, 0, 1.0)),  # the provider has no inventory of the class
+    ],
+)
+def test_totals_from_capacity(capacity, total, reserved, expected):
+    got = compute._from_capacity(capacity, total, reserved)
+    assert got[:2] == expected[:2] and abs(got[2] - expected[2]) < 1e-12
+    assert abs((got[0] - got[1]) * got[2] - capacity) < 1e-6

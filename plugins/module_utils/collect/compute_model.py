@@ -60,8 +60,7 @@ def collect(
     skipped = []
     raw = nova.collect(conn, all_projects=all_projects, page_size=page_size, with_migrations=with_migrations)
 
-    # Instances first: their image ids say which images to read, their flavors which traits
-    # are required (summary Placement reads only those).
+    # Instances first: their image ids say which images to read.
     image_ids = set(compute._image_id(s) for s in raw["servers"])
     images = None
     if with_images and image_ids - {None}:
@@ -97,7 +96,6 @@ def collect(
     wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(
         probe.loc[in_scope.index, "hypervisor_id"].dropna()
     )
-    wanted_traits = sorted(set(t for traits in instances["required_traits"] for t in traits))
     pl = _optional(
         skipped,
         "placement",
@@ -105,9 +103,9 @@ def collect(
         placement.collect,
         conn,
         detail=placement_detail,
-        required_traits=wanted_traits,
         provider_count=len(in_scope),
         provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
+        provider_uuids=sorted(u for u in probe.loc[in_scope.index, "hypervisor_id"].dropna() if compute._is_uuid(u)),
     )
     pl = pl or {}
     nodes = compute.build_nodes(
@@ -121,6 +119,7 @@ def collect(
         instances=instances,
         allocation_ratios=allocation_ratios,
         dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
+        capacities=pl.get("capacities"),
     )
     tables = {
         "nodes": nodes,
@@ -135,6 +134,10 @@ def collect(
         "skipped": skipped,
         "scope": scope,
         "placement_detail": pl.get("detail", "none"),
+        # summary mode: hosts Placement gave no summary for (no free vCPU), capacity estimated
+        "placement_estimated": sorted(
+            nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
+        ),
         "migrations_in_progress": sorted(
             m.get("instance_uuid")
             for m in raw["migrations"]

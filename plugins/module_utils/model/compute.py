@@ -154,6 +154,20 @@ def _aggregate_ratios(aggregates):
     return out
 
 
+def _from_capacity(capacity, total, reserved):
+    """``(total, reserved, ratio)`` with ``(total - reserved) * ratio == capacity``: keep Nova's
+    total and reserved estimate when they leave room, else the capacity itself at ratio 1."""
+    capacity = float(capacity or 0)
+    if capacity <= 0:
+        return 0, 0, 1.0
+    base = total - reserved
+    if base <= 0:
+        return int(capacity), 0, 1.0
+    ratio = capacity / base
+    rounded = round(ratio, 4)  # configured ratios are short decimals (4.0, 1.5); keep them readable
+    return total, reserved, rounded if abs(rounded * base - capacity) < 1e-6 else ratio
+
+
 def instance_usage(instances):
     """``{host: {RC: used}}`` summed from the instances table (what Placement allocates for
     them: pinned instances use PCPU instead of VCPU, boot-from-volume no DISK_GB)."""
@@ -186,6 +200,7 @@ def build_nodes(
     instances=None,
     allocation_ratios=None,
     dead_l2_hosts=None,
+    capacities=None,
 ):
     """The ``nodes`` table, one row per hypervisor, sorted by hostname.
 
@@ -195,7 +210,9 @@ def build_nodes(
     give totals; reserved memory and disk are what the hypervisor counts as used beyond the
     instances' flavors (Nova adds reserved_host_memory_mb / reserved_host_disk_mb to *_used),
     reserved VCPU is 0; ratios come from aggregate metadata or ``allocation_ratios``
-    (default: Nova's initial ratios). When usages are absent the
+    (default: Nova's initial ratios). ``capacities`` (``{rp_uuid: {RC: capacity}}``, Placement's
+    provider summaries) make that exact: the ratio becomes capacity / (total - reserved), and a
+    class the provider lacks has no capacity. When usages are absent the
     instances table (if given) gives them, else the hypervisor's *_used.
     """
     svc_by_host = compute_services(services)
@@ -259,6 +276,11 @@ def build_nodes(
                     # Nova's memory_mb_used / local_gb_used = reserved_host_* + what instances use
                     reserved = max(0, _int(hyp.get(stat[1])) - from_instances.get(host, {}).get(rc, 0))
                 ratio = host_ratios.get(rc, ratios.get(rc, 1.0))
+                cap = (capacities or {}).get(rp_uuid)
+                if cap is not None:
+                    if rc == "VCPU" and total > _int(cap.get("PCPU")):
+                        total -= _int(cap.get("PCPU"))  # Nova's vcpus counts the dedicated CPUs too
+                    total, reserved, ratio = _from_capacity(cap.get(rc, 0), total, reserved)
             if use is not None:
                 used = _int(use.get(rc))
             elif host in from_instances or instances is not None:
