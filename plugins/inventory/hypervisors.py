@@ -63,8 +63,8 @@ options:
   placement_detail:
     description:
       - How much of Placement to read, as in M(vigil.openstack.compute_model_info) - C(full)
-        (three requests per host), C(summary) (totals from Nova's hypervisor statistics) or
-        C(auto) (C(full) up to 50 hosts).
+        (three requests per host), C(summary) (one request - Placement's provider summaries;
+        hosts without a free vCPU get no traits) or C(auto) (C(full) up to 50 hosts).
     type: str
     choices: [auto, full, summary]
     default: auto
