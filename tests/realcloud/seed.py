@@ -65,6 +65,8 @@ def seed_cloud(stack) -> None:
     agg = admin.compute.create_aggregate(name="agg-a")
     for host in COMPUTES:
         admin.compute.add_host_to_aggregate(agg, host)
+    # metadata Nova's aggregate filters would read (a comma list, as operators write them)
+    admin.compute.set_aggregate_metadata(agg, {"ssd": "true, nvme"})
     # every host offers the trait the image requires (nova-compute keeps operators' CUSTOM_ traits)
     assert admin.placement.put("/traits/CUSTOM_VIGIL_TEST", microversion="1.6").status_code in (201, 204)
     for rp in admin.placement.resource_providers():

@@ -52,6 +52,8 @@ def test_compute_model_matches_nova_and_placement(collect, real_conn):
         assert "OWNER_NOVA" in node["traits"]
         assert "CUSTOM_VIGIL_TEST" in node["traits"]
     assert all(n["aggregates"] == ["agg-a"] for n in nodes.values())
+    # merged and comma-split as Nova's aggregate filters read it
+    assert all(n["aggregate_metadata"] == {"ssd": ["nvme", "true"]} for n in nodes.values())
 
     instances = {i["uuid"]: i for i in rows(model["instances"])}
     assert set(instances) == {s.id for s in servers}
