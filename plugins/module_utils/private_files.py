@@ -29,3 +29,11 @@ def makedirs_private(path):
             os.mkdir(directory, 0o700)
         except FileExistsError:  # created meanwhile by someone else: theirs to keep
             pass
+
+
+def append_private(path, text):
+    """Append ``text`` to ``path``, creating it 0600 (and its directories 0700) when missing."""
+    makedirs_private(os.path.dirname(os.path.abspath(path)))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        handle.write(text)

@@ -47,6 +47,14 @@ options:
       - Defaults to I(plan_file) with C(.state.json) appended, or to
         I(state_dir)C(/<plan id>.json) when the plan is given as a variable.
     type: path
+  progress_file:
+    description:
+      - While the plan runs, a line per action start and end (UTC time, action id, what
+        happened) is appended to this file, so C(tail -f) shows the progress of a long apply;
+        the same lines go to the module log (syslog or the journal of the host running it).
+      - Defaults to the state file with C(.log) appended. Created with mode 0600. Check mode
+        writes nothing.
+    type: path
   state_dir:
     description:
       - Directory of state files when neither I(state_file) nor I(plan_file) is given.
@@ -161,6 +169,11 @@ state_file:
   description: Path of the state file (not written in check mode).
   returned: always
   type: str
+progress_file:
+  description: Path of the progress log (not written in check mode).
+  returned: always
+  type: str
+  sample: /var/lib/vigil/state/plan-20261125.json.log
 counts:
   description: Number of actions per state (per verdict in check mode).
   returned: always
@@ -191,8 +204,10 @@ stopped:
   type: str
 """
 
+import datetime
 import json
 import os
+import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -211,6 +226,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor impo
     PlanExecutionError,
     PlanExecutor,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import append_private
 
 
 def load_plan_file(path):
@@ -243,6 +259,19 @@ def default_state_file(params, plan):
     return os.path.join(params["state_dir"], "%s.json" % plan.get("id", "plan"))
 
 
+def progress_logger(module, path, plan_id):
+    """The executor's log: timestamped lines appended to ``path`` and to the module log."""
+    lock = threading.Lock()
+
+    def log(msg):
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with lock:
+            append_private(path, "%s %s\n" % (stamp, msg))
+        module.log("vigil plan %s: %s" % (plan_id, msg))
+
+    return log
+
+
 def main():
     spec = openstack_argument_spec()
     spec.update(maas_argument_spec())
@@ -251,6 +280,7 @@ def main():
         plan=dict(type="dict"),
         plan_file=dict(type="path"),
         state_file=dict(type="path"),
+        progress_file=dict(type="path"),
         state_dir=dict(type="path", default="~/.vigil/state"),
         on_failure=dict(type="str", choices=["stop", "continue_independent"], default="stop"),
         on_stale=dict(type="str", choices=["skip", "stop"], default="skip"),
@@ -285,8 +315,10 @@ def main():
             # Called in each worker thread: every thread gets its own clients, built on first use.
             return make_ctx(p, lambda: connect_retrying(connect, p), maas=maas)
 
+        progress_file = p["progress_file"] or state_file + ".log"
         executor = PlanExecutor(
             plan,
+            log=progress_logger(module, progress_file, plan.get("id")),
             state_path=state_file,
             make_ctx=thread_ctx,
             on_stale=p["on_stale"],
@@ -301,6 +333,7 @@ def main():
     except Exception as exc:  # noqa: BLE001 - connection errors and the like, in one line
         module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False)
     result["state_file"] = state_file
+    result["progress_file"] = progress_file
     warnings = ["%s skipped: %s" % (a["id"], a["error"]) for a in result.get("actions", []) if a["state"] == "SKIPPED"]
     for warning in warnings[:20]:
         module.warn(warning)

@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from ansible_run import BIN, ROOT, ansible_env, run_playbook, tasks_play
@@ -76,6 +78,14 @@ def test_plan_apply_check_mode_then_apply_then_nothing_to_do(apply_twin, run, tm
 
     data = json.loads(state_file.read_text())
     assert stat.S_IMODE(os.stat(state_file).st_mode) == 0o600
+    # the progress log: a start and an end line per action, private like the state file
+    progress = Path(res["progress_file"])
+    assert progress == Path(str(state_file) + ".log") and stat.S_IMODE(os.stat(progress).st_mode) == 0o600
+    lines = progress.read_text().splitlines()
+    for aid in ("s1", "a1", "a2", "a4", "p1"):
+        assert sum(" %s: start " % aid in line for line in lines) == 1, lines
+        assert sum(" %s: SUCCEEDED" % aid in line for line in lines) == 1, lines
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", line) for line in lines)
     assert data["plan_id"] == plan["id"] and {a["state"] for a in data["actions"].values()} == {"SUCCEEDED"}
     # Dependencies held: p1 started after a1 and a2 finished, a1 after s1.
     acts = data["actions"]
@@ -86,6 +96,7 @@ def test_plan_apply_check_mode_then_apply_then_nothing_to_do(apply_twin, run, tm
     again = run(apply_task(plan, state_file))
     assert not failed(again) and again.task("go")["changed"] is False
     assert mutating(apply_twin) == []
+    assert progress.read_text().splitlines()[: len(lines)] == lines  # appended to, never rewritten
 
 
 def test_failed_migration_stops_the_plan(apply_twin, run, tmp_path):
