@@ -35,7 +35,6 @@ class FakeNova:
         self.calls = []
         self.on_get = []  # callables run on each get_server (scripted transitions)
         self.fail_next_post = 0
-        self.migrations = []
 
     # compute
     def get_server(self, sid):
@@ -92,6 +91,9 @@ class FakeNova:
 
     def confirm_server_resize(self, sid):
         self._post("confirm", lambda: self.server.update(status="ACTIVE"))
+
+    def migrations(self, instance_uuid=None):
+        return []  # no migration records: nothing holds the source
 
     def server_migrations(self, sid):
         return [Obj(id=7, status="running")] if self.server["status"] == "MIGRATING" else []

@@ -25,6 +25,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
+    allocation_providers,
     compute_service,
     settled,
 )
@@ -229,7 +230,32 @@ class MigrateAction(ServerActionMixin, Action):
             raise ActionError(
                 "server %s is %s after live migration, was %s" % (self.resource, server["status"], expected)
             )
-        return {"server": self.wait_allocations(timeout, server), "destination_service": None}
+        server = self.wait_allocations(timeout, server)
+        self.wait_source_released(timeout)
+        return {"server": server, "destination_service": None}
+
+    def wait_source_released(self, timeout):
+        """Wait until the live migration's record no longer holds the source in Placement.
+
+        Nova's source compute drops that hold only after marking the migration completed, and
+        a plan's next move onto the source may need the room."""
+        records = self.read(
+            lambda: [
+                m
+                for m in self.conn.compute.migrations(instance_uuid=self.resource)
+                if (m.migration_type or "") == "live-migration" and getattr(m, "uuid", None)
+            ],
+            "list migrations of %s" % self.resource,
+        )
+        if not records:
+            return
+        latest = max(records, key=lambda m: (str(m.created_at or ""), m.id or 0))
+        cache = self.ctx.setdefault("provider_names", {})
+
+        def probe():
+            return True if allocation_providers(self.conn, latest.uuid, cache) in (None, []) else None
+
+        self.wait_for(probe, timeout, "migration %s to release its hold on the source" % latest.uuid)
 
     def abort(self):
         """Abort the server's in-progress live migration; return what happened, in words."""
