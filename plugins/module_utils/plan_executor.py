@@ -27,10 +27,9 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     ActionError,
     RefusedAction,
     StaleAction,
-    http_status,
-    one_line,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS, executor_for
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import http_status, one_line
 from ansible_collections.vigil.openstack.plugins.module_utils.plan import validate_plan
 from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
 

@@ -26,10 +26,7 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.vigil.openstack.plugins.module_utils.errors import (  # noqa: F401 - re-exported
-    http_status,
-    one_line,
-)
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import http_status, one_line
 
 TRANSIENT_STATUS = (500, 502, 503, 504)
 _REMOTE_5XX = re.compile(r"-> 5\d\d\b")

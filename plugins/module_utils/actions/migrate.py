@@ -21,7 +21,6 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     ActionTimeout,
-    one_line,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
@@ -29,6 +28,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova impor
     compute_service,
     settled,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import one_line
 
 # Default timeouts scale with the memory (live: dirty-page copy) and disk (cold) to move.
 LIVE_BASE_S, LIVE_PER_GIB_S = 300, 30

@@ -17,7 +17,6 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     RefusedAction,
     StaleAction,
     TransientError,
-    one_line,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import executor_for
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
@@ -25,6 +24,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.connection import 
     maas_argument_spec,
     openstack_argument_spec,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.errors import one_line
 
 # Options every action module adds to the connection options.
 POLL_SPEC = dict(poll_interval=dict(type="float", default=1.0))

@@ -93,9 +93,8 @@ def collect(
     # Placement detail is read only for the providers of hosts in scope.
     probe = compute.build_nodes(raw["hypervisors"], raw["services"], raw["aggregates"])
     in_scope = probe["hostname"][scope_mod.host_mask(probe, scope)] if scope else probe["hostname"]
-    wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(
-        probe.loc[in_scope.index, "hypervisor_id"].dropna()
-    )
+    wanted_ids = probe.loc[in_scope.index, "hypervisor_id"].dropna()
+    wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(wanted_ids)
     pl = _optional(
         skipped,
         "placement",
@@ -105,7 +104,7 @@ def collect(
         detail=placement_detail,
         provider_count=len(in_scope),
         provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
-        provider_uuids=sorted(u for u in probe.loc[in_scope.index, "hypervisor_id"].dropna() if compute._is_uuid(u)),
+        provider_uuids=sorted(u for u in wanted_ids if compute._is_uuid(u)),
     )
     pl = pl or {}
     nodes = compute.build_nodes(

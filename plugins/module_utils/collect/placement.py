@@ -73,7 +73,7 @@ def traits(ad, uuids, workers=WORKERS):
 
 def provider_summaries(ad):
     """``{uuid: {"resources": {RC: {"capacity", "used"}}, "traits": [...]}}`` of every provider
-    that has at least 1 MiB of memory free, in one request."""
+    that has a vCPU free (`PROBE_REQUEST`), in one request."""
     body = rest.get_json(
         ad, "/allocation_candidates", SERVICE, params={"resources": PROBE_REQUEST}, microversion=MV_CANDIDATES
     )
@@ -132,15 +132,12 @@ def collect(
         out["traits"] = traits(ad, uuids, workers)
     else:
         summaries = provider_summaries(ad)
-        out["capacities"] = dict(
-            (uuid, dict((rc, v.get("capacity", 0)) for rc, v in (s.get("resources") or {}).items()))
-            for uuid, s in summaries.items()
-        )
-        out["usages"] = dict(
-            (uuid, dict((rc, v.get("used", 0)) for rc, v in (s.get("resources") or {}).items()))
-            for uuid, s in summaries.items()
-        )
-        out["traits"] = dict((uuid, sorted(s.get("traits") or [])) for uuid, s in summaries.items())
+        out["capacities"], out["usages"], out["traits"] = {}, {}, {}
+        for uuid, summary in summaries.items():
+            resources = summary.get("resources") or {}
+            out["capacities"][uuid] = dict((rc, v.get("capacity", 0)) for rc, v in resources.items())
+            out["usages"][uuid] = dict((rc, v.get("used", 0)) for rc, v in resources.items())
+            out["traits"][uuid] = sorted(summary.get("traits") or [])
         # Left out (no free vCPU): traits unknown, read as none. Such a host takes no server
         # needing a vCPU, and unknown traits keep trait-requiring servers off it; a query per
         # trait would cost more requests than the 30 a 1,000-host cloud gets.
