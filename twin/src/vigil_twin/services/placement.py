@@ -262,9 +262,11 @@ def _mv(request: Request) -> tuple[int, int]:
 
 def _reply(request: Request, status: int, body: Any = None) -> Response:
     mv = request.context.get("mv", MIN_VERSION)
-    return Response(
-        status, body, {"OpenStack-API-Version": f"placement {mv[0]}.{mv[1]}", "Vary": "openstack-api-version"}
-    )
+    headers = {"OpenStack-API-Version": f"placement {mv[0]}.{mv[1]}", "Vary": "openstack-api-version"}
+    if request.method == "GET" and status == 200 and mv >= (1, 15):
+        # 1.15: every GET answer says it must not be cached
+        headers.update({"Cache-Control": "no-cache", "Last-Modified": formatdate(usegmt=True)})
+    return Response(status, body, headers)
 
 
 def _need(request: Request, minimum: tuple[int, int]) -> None:
@@ -1075,10 +1077,7 @@ def allocation_candidates(request: Request) -> Response:
             summary["parent_provider_uuid"] = rp["parent_provider_uuid"]
             summary["root_provider_uuid"] = rp["root_provider_uuid"]
         summaries[uuid] = summary
-    resp = _reply(request, 200, {"allocation_requests": requests, "provider_summaries": summaries})
-    if mv >= (1, 15):
-        resp.headers.update({"Cache-Control": "no-cache", "Last-Modified": formatdate(usegmt=True)})
-    return resp
+    return _reply(request, 200, {"allocation_requests": requests, "provider_summaries": summaries})
 
 
 def load(cloud: Any, topology: dict[str, Any]) -> PlacementStore:
