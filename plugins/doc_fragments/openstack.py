@@ -101,9 +101,13 @@ notes:
   - Connection settings come from openstacksdk's configuration loading, in this order
     of increasing precedence - C(clouds.yaml), the standard C(OS_*) environment
     variables, then the options of the task.
-  - Requests that fail with HTTP 500, 502, 503 or 504 or lose their connection are
+  - Reads (GET) that fail with HTTP 500, 502, 503 or 504 or lose their connection are
     retried three times with exponential backoff unless C(clouds.yaml) sets
     C(status_code_retries) / C(connect_retries).
+  - Requests that change state (POST, PUT, PATCH, DELETE) are never re-sent by the transport,
+    whatever C(clouds.yaml) says - their answer may be lost after the cloud carried them out.
+    An action module first reads whether such a call took effect and sends it again only if
+    it did not.
   - The options can be set once for all vigil modules with
     C(module_defaults) and the C(group/vigil.openstack.openstack) action group.
 """

@@ -17,13 +17,18 @@ __metaclass__ = type
 import copy
 import os
 
-# Retries with backoff on 5xx and dropped connections are keystoneauth's job: these are
-# defaults only, a value from clouds.yaml (``status_code_retries: 0``...) wins.
+# Retries with backoff on 5xx and dropped connections are keystoneauth's job for reads: these
+# are defaults only, a value from clouds.yaml (``status_code_retries: 0``...) wins.
 RETRY_DEFAULTS = {
     "connect_retries": 3,
     "status_code_retries": 3,
     "retriable_status_codes": [500, 502, 503, 504],
 }
+# Methods the transport may send again. A POST/PUT/PATCH/DELETE whose answer was lost (a
+# dropped connection, a 504 from a load balancer) may have been carried out: re-sending it
+# blindly would start a migration twice or fail on Nova's 409. Those go back to the caller,
+# whose `Poller.submit` reads whether the call landed before sending it again.
+RESENDABLE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 # Options of a cloud passed to the ``cloud`` parameter as a dict exclude these
 # (the same rule as openstack.cloud).
@@ -206,6 +211,28 @@ def _unparsable_config_files():
     return out
 
 
+def no_transport_resend(session):
+    """Make keystoneauth send every state-changing request at most once.
+
+    Adapters pass the cloud's retry settings to ``Session.request`` with each call; this
+    overrides them to 0 for methods outside `RESENDABLE_METHODS`. Token requests
+    (``authenticated=False``) keep their retries: a second token harms nothing.
+    """
+    if getattr(session, "_vigil_no_resend", False):
+        return session
+    send = session.request
+
+    def request(url, method, *args, **kwargs):
+        if str(method).upper() not in RESENDABLE_METHODS and kwargs.get("authenticated") is not False:
+            kwargs["connect_retries"] = 0
+            kwargs["status_code_retries"] = 0
+        return send(url, method, *args, **kwargs)
+
+    session.request = request
+    session._vigil_no_resend = True
+    return session
+
+
 def connect(params, authorize=True):
     """An ``openstack.connection.Connection`` for module params, authenticated up front.
 
@@ -239,6 +266,7 @@ def connect(params, authorize=True):
         if region.config.get(key) is None:
             region.config[key] = value
     conn = openstack.connection.Connection(config=region)
+    no_transport_resend(conn.session)
     if authorize:
         auth_url = (region.config.get("auth") or {}).get("auth_url") or "the identity endpoint"
         try:

@@ -70,6 +70,28 @@ class Faults:
                 return spec
             return None
 
+    def lost_answer(self, service: str, method: str, path: str, body: bytes) -> dict[str, Any] | None:
+        """A ``lost_answer`` fault matching a request the service has just carried out.
+
+        ``{kind: lost_answer, service: compute, method: POST, path: /action, body: os-migrateLive,
+        answer: 504 | drop, times: 1}``: the call takes effect, then the client gets a gateway's
+        504 or a connection closed without an answer. ``path`` and ``body`` match substrings.
+        """
+        with self._lock:
+            for spec in self.named:
+                if spec["kind"] != "lost_answer":
+                    continue
+                if spec.get("service") not in (None, service) or spec.get("method", "POST") != method:
+                    continue
+                if spec.get("path", "") not in path or spec.get("body", "").encode() not in body:
+                    continue
+                if "times" in spec:
+                    spec["times"] -= 1
+                    if spec["times"] <= 0:
+                        self.named.remove(spec)
+                return spec
+            return None
+
     def active(self, kind: str, target: str | None = None) -> bool:
         """Standing condition check that consumes nothing."""
         with self._lock:

@@ -37,6 +37,12 @@ _FAULT_BODY = {
 }
 
 
+# A ``lost_answer`` fault: the call was carried out, then the client hears a load balancer's
+# 504 or a connection closed before any answer (status 0 = close without writing).
+GATEWAY_TIMEOUT_BODY = "<html><body><h1>504 Gateway Time-out</h1></body></html>"
+LOST_CONNECTION = 0
+
+
 def _fault_body(service: str, status: int) -> Any:
     make = _FAULT_BODY.get(service)
     if make:
@@ -149,6 +155,12 @@ class Twin:
         except Exception as exc:  # a twin bug must look like a 500, not hang the client  # noqa: BLE001
             traceback.print_exc(file=sys.stderr)
             response = Response(500, {"error": {"code": 500, "message": f"twin internal error: {exc}"}})
+        if response.status < 400:
+            lost = self.cloud.faults.lost_answer(service.name, request.method, path, body)
+            if lost is not None:
+                if lost.get("answer", 504) == "drop":
+                    return service.name, Response(LOST_CONNECTION)
+                return service.name, Response(504, GATEWAY_TIMEOUT_BODY, {"Content-Type": "text/html"})
         return service.name, response
 
     def _admin(self, request: Request) -> Response:
@@ -202,6 +214,9 @@ def _make_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             service, response = twin.handle(self.command, self.path, dict(self.headers.items()), body)
             twin.cloud.requests.record(service, self.command, urlsplit(self.path).path, response.status)
+            if response.status == LOST_CONNECTION:
+                self.close_connection = True
+                return
             payload, headers = response.encode()
             if self.command == "HEAD":
                 payload = b""
