@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
     ActionError,
+    Interrupted,
     RefusedAction,
     StaleAction,
 )
@@ -61,6 +62,9 @@ DEFAULT_LIMITS = {
     "stop": 4,
 }
 RESOURCE_SAMPLE = 10  # actions read before the run to tell a plan for another cloud
+UNVERIFIABLE = ("nop", "sleep")  # action types with no post-condition in the cloud
+RECHECK_SAMPLE = 20  # SUCCEEDED actions a resume re-reads beyond the parents it relies on
+CANCEL_POLL_S = 0.5  # how often the scheduler looks for a cancel while actions run
 
 
 class PlanExecutionError(Exception):
@@ -211,11 +215,15 @@ class PlanExecutor:
         now=utcnow,
         model_digest=None,
         only=None,
+        retry_failed=False,
+        on_drift="stop",
     ):
         if on_stale not in ("skip", "stop"):
             raise PlanExecutionError("on_stale must be skip or stop, got %r" % on_stale)
         if on_failure not in ("stop", "continue_independent"):
             raise PlanExecutionError("on_failure must be stop or continue_independent, got %r" % on_failure)
+        if on_drift not in ("stop", "rerun"):
+            raise PlanExecutionError("on_drift must be stop or rerun, got %r" % on_drift)
         self.plan = plan
         self.make_ctx = make_ctx or (lambda: {})
         self.on_stale = on_stale
@@ -226,9 +234,32 @@ class PlanExecutor:
         self.now = now
         self.model_digest = model_digest
         self.only = set(only) if only else None  # run just these action ids (a wave, one action)
+        self.retry_failed = bool(retry_failed)
+        self.on_drift = on_drift
         self.state = StateFile(state_path, plan, now=now)
         self.results = {}
         self.stopped = None  # reason the plan stopped early
+        self.drifted = []  # actions recorded SUCCEEDED that no longer hold (run again under on_drift: rerun)
+        # Set by cancel() (a signal handler): executors' waits end, nothing new starts.
+        self.cancelled = threading.Event()
+        self.cancel_reason = None
+
+    def cancel(self, reason):
+        """Stop the run: start nothing new, end the waits of running actions (they stay ONGOING).
+
+        Safe to call from a signal handler: it only sets a flag and an event.
+        """
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+        self.cancelled.set()
+
+    def context(self):
+        """A fresh executor context whose waits end when the run is cancelled."""
+        ctx = self.make_ctx()
+        poller = ctx.get("poller")
+        if poller is not None and getattr(poller, "stop", None) is None:
+            poller.stop = self.cancelled
+        return ctx
 
     # -- validation ------------------------------------------------------------------
     def preflight(self):
@@ -284,6 +315,80 @@ class PlanExecutor:
                 "plan %s does not match this cloud: none of the %d resources read exists (%s)"
                 % (self.plan["id"], len(missing), "; ".join(missing[:3]))
             )
+
+    def recheck_succeeded(self):
+        """Re-observe what an earlier run recorded SUCCEEDED before trusting it.
+
+        A dependent trusts its parents (disable a host after its servers left it); if the cloud
+        lost what the state file says happened (restored from a backup, changed by hand), it
+        must not. Every such parent whose dependents are still to run is read, plus an even
+        sample of the other SUCCEEDED actions; when the sample finds one that no longer holds
+        the cloud went back in time, and all of them are read. Reads only, in parallel.
+        Returns ``[(action id, what is wrong)]`` in plan order.
+        """
+        touched = {}
+        for action in self.plan["actions"]:
+            touched[action["resource"]] = touched.get(action["resource"], 0) + 1
+        trusted, others = [], []
+        for aid in self.order:
+            action = self.actions[aid]
+            if self.state.entry(aid)["state"] != SUCCEEDED or action["type"] in UNVERIFIABLE:
+                continue
+            if touched[action["resource"]] > 1:
+                continue  # another action of the plan changes this resource again: nothing to compare
+            waiting = [c for c in self.children[aid] if self.selected(c) and self.state.entry(c)["state"] != SUCCEEDED]
+            (trusted if waiting else others).append(aid)
+        step = max(1, len(others) // RECHECK_SAMPLE)
+        sample = others[::step][:RECHECK_SAMPLE]
+        problems = self._recheck(trusted + sample)
+        if problems:
+            sampled = set(sample)
+            problems += self._recheck([aid for aid in others if aid not in sampled])
+        position = {aid: i for i, aid in enumerate(self.order)}
+        return sorted(problems, key=lambda item: position[item[0]])
+
+    def _recheck(self, todo):
+        if not todo:
+            return []
+        local = threading.local()
+
+        def check(aid):
+            if not hasattr(local, "ctx"):
+                local.ctx = self.context()
+            executor = executor_for(self.actions[aid], local.ctx, self.executors)
+            try:
+                state = executor.observe()
+            except Exception as exc:  # noqa: BLE001 - an unreadable parent cannot be trusted either
+                return "cannot re-read it: %s" % one_line(exc)
+            if executor.done(state):
+                return None
+            now = executor.diff_view(state)
+            return "%s; now %s, recorded %s" % (
+                executor.describe(state),
+                _fields(now),
+                _fields(executor.postcondition or executor.predicted(state)),
+            )
+
+        with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-recheck") as pool:
+            problems = list(zip(todo, pool.map(check, todo)))
+        return [(aid, problem) for aid, problem in problems if problem]
+
+    def _apply_drift(self, drifted):
+        if not drifted:
+            return
+        named = "; ".join("%s (%s)" % (aid, problem) for aid, problem in drifted[:10])
+        more = " and %d more" % (len(drifted) - 10) if len(drifted) > 10 else ""
+        if self.on_drift == "stop":
+            raise PlanExecutionError(
+                "resume: %d action(s) recorded SUCCEEDED in %s no longer hold in the cloud: %s%s. "
+                "The cloud changed after that run (restored from a backup, or changed by hand); their "
+                "dependents were not started. Plan again, or set on_drift: rerun to run these actions again"
+                % (len(drifted), self.state.path, named, more)
+            )
+        for aid, problem in drifted:
+            self.log("%s: recorded SUCCEEDED but no longer holds (%s): running it again" % (aid, problem))
+            self.state.set(aid, PENDING, save=False, drift=problem)
+        self.drifted = [aid for aid, _problem in drifted]
 
     # -- graph -----------------------------------------------------------------------
     def _graph(self):
@@ -362,17 +467,33 @@ class PlanExecutor:
             self.state.release()
 
     def _run(self):
-        self.check_resources(self.make_ctx())  # before the state file is first written
+        self.check_resources(self.context())  # before the state file is first written
         data = self.state.data
+        resuming = int(data.get("runs") or 0) > 0
+        if resuming:
+            # Before anything is written: a stop here leaves the state file as it was.
+            self._apply_drift(self.recheck_succeeded())
         data["runs"] = int(data.get("runs") or 0) + 1
-        # A re-run resumes: everything that did not succeed is considered again from the live state.
+        # A re-run resumes: everything that did not succeed is considered again from the live
+        # state, except what FAILED: that stays FAILED until the operator asks for a retry.
+        failed_before = []
         for aid in self.order:
             entry = self.state.entry(aid)
-            if entry["state"] != SUCCEEDED and self.selected(aid):
-                if entry["state"] == ONGOING:
-                    entry["resumed"] = True
-                entry["state"] = PENDING
-                entry["error"] = None
+            if entry["state"] == SUCCEEDED or not self.selected(aid):
+                continue
+            if entry["state"] == FAILED and not self.retry_failed:
+                failed_before.append(aid)
+                continue
+            if entry["state"] == ONGOING:
+                entry["resumed"] = True
+            entry["state"] = PENDING
+            entry["error"] = None
+        for aid in failed_before:
+            reason = "action %s failed in an earlier run (retry_failed: true runs it again)" % aid
+            if self.on_failure == "stop":
+                self._stop(reason)
+            else:
+                self._mark_descendants(aid, CANCELLED, "parent %s failed in an earlier run" % aid)
         if self.only is not None and self.on_failure == "stop":
             # wave by wave: a failure in an earlier wave stops this one too, as one run would
             failed = [aid for aid in self.order if not self.selected(aid) and self.state.entry(aid)["state"] == FAILED]
@@ -384,6 +505,8 @@ class PlanExecutor:
         local = threading.local()
         with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-apply") as pool:
             while True:
+                if self.cancelled.is_set():
+                    self._stop("cancelled: %s" % self.cancel_reason)
                 if not self.stopped:
                     starting = []
                     for aid in list(self._ready(running)):
@@ -410,7 +533,8 @@ class PlanExecutor:
                             running[pool.submit(self._execute, aid, local)] = aid
                 if not running:
                     break
-                done, _unused = wait(list(running), return_when=FIRST_COMPLETED)
+                # Wake up now and then: a cancel must be seen even while long migrations run.
+                done, _unused = wait(list(running), timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     aid = running.pop(future)
                     self._finish(aid, future.result())
@@ -432,7 +556,7 @@ class PlanExecutor:
         """Runs in a worker thread; returns (state, fields). Never raises."""
         try:
             if not hasattr(local, "ctx"):
-                local.ctx = self.make_ctx()
+                local.ctx = self.context()
             # The context is shared by the actions of one thread: clients built lazily are reused.
             executor = executor_for(self.actions[aid], local.ctx, self.executors)
             result = executor.run(check_mode=False)
@@ -441,6 +565,11 @@ class PlanExecutor:
                 "msg": result.get("msg"),
                 "before": result.get("before"),
                 "after": result.get("after"),
+            }
+        except Interrupted:
+            # What it sent may still be under way: the next run re-checks it against the cloud.
+            return ONGOING, {
+                "error": "cancelled while in progress (%s); the next run re-checks it" % self.cancel_reason
             }
         except StaleAction as exc:
             return SKIPPED, {"error": "stale: %s" % exc}
@@ -453,7 +582,7 @@ class PlanExecutor:
 
     def _finish(self, aid, outcome):
         state, fields = outcome
-        fields["finished"] = self.now()
+        fields["finished"] = self.now() if state != ONGOING else None
         self.results[aid] = dict(fields)
         self.state.set(aid, state, save=False, **{k: v for k, v in fields.items() if k not in ("before", "after")})
         self.log("%s: %s %s" % (aid, state, fields.get("error") or fields.get("msg") or ""))
@@ -495,7 +624,8 @@ class PlanExecutor:
     # -- check mode ----------------------------------------------------------------------
     def _check_mode(self):
         """What would run, in which order; reads only, writes nothing (not even the state file)."""
-        ctx = self.make_ctx()
+        ctx = self.context()
+        drifted = dict(self.recheck_succeeded()) if int(self.state.data.get("runs") or 0) > 0 else {}
         verdict = {}
         order = []
         for wave_no, wave in enumerate(self.waves(), 1):
@@ -503,8 +633,18 @@ class PlanExecutor:
                 action = self.actions[aid]
                 entry = self.state.entry(aid)
                 parents = action.get("parents") or ()
-                if entry["state"] == SUCCEEDED:
+                if aid in drifted:
+                    if self.on_drift == "stop":
+                        would, msg = "fail", "recorded SUCCEEDED but no longer holds: %s" % drifted[aid]
+                    else:
+                        would, msg = "run", "recorded SUCCEEDED but no longer holds, would run again: %s" % drifted[aid]
+                elif entry["state"] == SUCCEEDED:
                     would, msg = "done", "succeeded in an earlier run (state file)"
+                elif entry["state"] == FAILED and not self.retry_failed:
+                    would, msg = (
+                        "fail",
+                        "failed in an earlier run: %s (retry_failed: true runs it again)" % (entry.get("error") or "?"),
+                    )
                 elif any(verdict[p] in ("fail", "skip", "cancel") for p in parents):
                     would, msg = "cancel", "a parent would not succeed"
                 elif any(verdict[p] == "run" for p in parents):
@@ -585,4 +725,13 @@ class PlanExecutor:
             "changed": any(a["changed"] for a in actions),
             "failed_actions": [a["id"] for a in actions if a["state"] == FAILED],
             "stopped": self.stopped,
+            "cancelled": self.cancel_reason,
+            "drifted": list(self.drifted),
         }
+
+
+def _fields(view):
+    """``host=cmp4, status=ACTIVE`` for a diff view or post-condition."""
+    if not isinstance(view, dict) or not view:
+        return "-"
+    return ", ".join("%s=%s" % (k, view[k]) for k in sorted(view))

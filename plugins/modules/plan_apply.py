@@ -99,6 +99,27 @@ options:
       - Digest of the current cluster model. When given, a plan computed from another model
         is refused.
     type: str
+  retry_failed:
+    description:
+      - Run again the actions an earlier run left FAILED. Without it a FAILED action stays
+        FAILED on a re-run and the task fails again (with I(on_failure=stop) nothing new
+        starts; with C(continue_independent) its dependents are CANCELLED and the rest goes on),
+        so a failure is never hidden by re-running the task. Look at what failed first (a
+        server Nova left in ERROR needs an operator).
+    type: bool
+    default: false
+  on_drift:
+    description:
+      - On a re-run, every action an earlier run recorded SUCCEEDED whose dependents are still
+        to run is read again from the cloud first - a dependent (disable a host, power it off)
+        must not act on the word of a parent that no longer holds, e.g. after the cloud was
+        restored from a backup.
+      - C(stop) - refuse the run before anything is sent, naming each such action and what
+        the cloud shows now.
+      - C(rerun) - run those actions again, then their dependents.
+    type: str
+    choices: [stop, rerun]
+    default: stop
   timeout:
     description:
       - Seconds each action may take. Default per type - migrations scale with the server's
@@ -125,6 +146,13 @@ attributes:
 notes:
   - The MAAS options are needed only when the plan has C(node_power) actions with C(backend=maas).
   - The task fails when an action FAILED; the per-action summary is returned either way.
+  - SIGTERM, SIGINT (Ctrl-C) or SIGHUP cancel the run - no new action starts, running actions
+    stop waiting and stay ONGOING in the state file (what they sent may still be under way in
+    the cloud), the rest is CANCELLED, and the task fails within a few seconds. The next run
+    re-checks the ONGOING actions against the cloud instead of sending them again.
+  - An AWX or ansible-runner job cancel kills the playbook's process group with SIGKILL, which
+    no process can catch - the state file is written before every call to the cloud, so the
+    next run resumes the same way. See docs/apply.md.
 """
 
 EXAMPLES = r"""
@@ -202,11 +230,22 @@ stopped:
   description: Why the plan stopped early, or null.
   returned: when not in check mode
   type: str
+cancelled:
+  description: The signal that cancelled the run, or null.
+  returned: when not in check mode
+  type: str
+  sample: SIGTERM
+drifted:
+  description: Ids of actions recorded SUCCEEDED that no longer held and were run again (I(on_drift=rerun)).
+  returned: when not in check mode
+  type: list
+  elements: str
 """
 
 import datetime
 import json
 import os
+import signal
 import threading
 
 from ansible.module_utils.basic import AnsibleModule
@@ -272,6 +311,19 @@ def progress_logger(module, path, plan_id):
     return log
 
 
+CANCEL_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
+
+
+def cancel_on_signals(executor):
+    """Turn the signals that stop a job into a clean cancel of the run (see the notes)."""
+
+    def handler(signum, _frame):
+        executor.cancel(signal.Signals(signum).name)
+
+    for name in CANCEL_SIGNALS:
+        signal.signal(getattr(signal, name), handler)
+
+
 def main():
     spec = openstack_argument_spec()
     spec.update(maas_argument_spec())
@@ -287,6 +339,8 @@ def main():
         concurrency=dict(type="dict", default={}),
         model_digest=dict(type="str"),
         only=dict(type="list", elements="str"),
+        retry_failed=dict(type="bool", default=False),
+        on_drift=dict(type="str", choices=["stop", "rerun"], default="stop"),
         timeout=dict(type="int"),
     )
     module = AnsibleModule(
@@ -326,7 +380,10 @@ def main():
             limits=p["concurrency"],
             model_digest=p["model_digest"],
             only=p["only"],
+            retry_failed=p["retry_failed"],
+            on_drift=p["on_drift"],
         )
+        cancel_on_signals(executor)
         result = executor.run(check_mode=module.check_mode)
     except PlanExecutionError as exc:
         module.fail_json(msg=str(exc), changed=False)
@@ -337,6 +394,13 @@ def main():
     warnings = ["%s skipped: %s" % (a["id"], a["error"]) for a in result.get("actions", []) if a["state"] == "SKIPPED"]
     for warning in warnings[:20]:
         module.warn(warning)
+    if result.get("cancelled"):
+        counts = result["counts"]
+        module.fail_json(
+            msg="cancelled by %s: %d action(s) left ONGOING for the next run to re-check, %d CANCELLED"
+            % (result["cancelled"], counts["ONGOING"], counts["CANCELLED"]),
+            **result,
+        )
     if result["failed_actions"]:
         first = next(a for a in result["actions"] if a["id"] == result["failed_actions"][0])
         module.fail_json(

@@ -279,13 +279,136 @@ def test_resume_never_repeats_succeeded_and_rechecks_ongoing(tmp_path):
     assert set(states(again).values()) == {"SUCCEEDED"}
 
 
-def test_failed_action_is_retried_on_rerun(tmp_path):
-    world = World({"s1": "h1"})
+def test_failed_action_stays_failed_on_rerun_until_retry_failed(tmp_path):
+    world = World({"s1": "h1", "s2": "h2", "s3": "h3"})
     world.fail.add("a1")
-    plan = make_plan([mig("a1", "s1", "h1", "h9")])
-    assert states(executor(plan, world, tmp_path).run()) == {"a1": "FAILED"}
+    plan = make_plan([mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h9", parents=["a1"])])
+    assert states(executor(plan, world, tmp_path).run()) == {"a1": "FAILED", "a2": "CANCELLED"}
     world.fail.clear()
-    assert states(executor(plan, world, tmp_path).run()) == {"a1": "SUCCEEDED"}
+    world.calls.clear()
+    # A plain re-run neither hides the failure nor runs it again: the operator decides.
+    again = executor(plan, world, tmp_path).run()
+    assert states(again) == {"a1": "FAILED", "a2": "CANCELLED"}
+    assert again["failed_actions"] == ["a1"] and "retry_failed" in again["stopped"]
+    assert world.calls == []
+    check = executor(plan, world, tmp_path).run(check_mode=True)
+    assert [o["would"] for o in check["order"]] == ["fail", "cancel"]
+    retried = executor(plan, world, tmp_path, retry_failed=True).run()
+    assert states(retried) == {"a1": "SUCCEEDED", "a2": "SUCCEEDED"}
+    assert world.calls == ["a1", "a2"]
+
+
+def test_failed_action_on_rerun_cancels_only_its_descendants_when_continuing(tmp_path):
+    world = World({"s1": "h1", "s2": "h2", "s3": "h3"})
+    world.fail.add("a1")
+    plan = make_plan(
+        [mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h9", parents=["a1"]), mig("a3", "s3", "h3", "h8")]
+    )
+    first = executor(plan, world, tmp_path, limits={"total": 1}).run()  # a1 fails, the plan stops
+    assert states(first) == {"a1": "FAILED", "a2": "CANCELLED", "a3": "CANCELLED"}
+    world.fail.clear()
+    world.calls.clear()
+    second = executor(plan, world, tmp_path, on_failure="continue_independent").run()
+    assert states(second) == {"a1": "FAILED", "a2": "CANCELLED", "a3": "SUCCEEDED"}
+    assert world.calls == ["a3"] and second["failed_actions"] == ["a1"]
+
+
+def test_resume_rechecks_succeeded_parents_and_stops_on_drift(tmp_path):
+    world = World({"s1": "h1", "s2": "h2"})
+    plan = make_plan([mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h9", parents=["a1"])])
+    world.fail.add("a2")
+    executor(plan, world, tmp_path).run()
+    before = (tmp_path / "state.json").read_text()
+    world.fail.clear()
+    world.placement["s1"] = "h1"  # the cloud lost a1's move (restored from a backup)
+    world.calls.clear()
+    with pytest.raises(PlanExecutionError, match=r"a1 \(.*no longer hold|no longer hold.*a1 \("):
+        executor(plan, world, tmp_path, retry_failed=True).run()
+    assert world.calls == []  # a2 never started on the word of a parent that did not hold
+    assert (tmp_path / "state.json").read_text() == before
+    check = executor(plan, world, tmp_path, retry_failed=True).run(check_mode=True)
+    assert [o["would"] for o in check["order"]] == ["fail", "cancel"]
+    rerun = executor(plan, world, tmp_path, retry_failed=True, on_drift="rerun").run()
+    assert states(rerun) == {"a1": "SUCCEEDED", "a2": "SUCCEEDED"} and rerun["drifted"] == ["a1"]
+    assert world.calls == ["a1", "a2"] and world.placement == {"s1": "h9", "s2": "h9"}
+
+
+def test_resume_samples_the_other_succeeded_actions_and_reads_all_on_drift(tmp_path):
+    """Beyond the parents it relies on, a resume reads a sample; one drifted in it -> all are read."""
+    from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import RECHECK_SAMPLE
+
+    reads = []
+
+    class CountingMigrate(FakeMigrate):
+        def observe(self):
+            reads.append(self.id)
+            return FakeMigrate.observe(self)
+
+    n = 100
+    world = World(dict(("s%d" % i, "h1") for i in range(n + 1)))
+    plan = make_plan([mig("a%d" % i, "s%d" % i, "h1", "h9") for i in range(n + 1)])
+    world.fail.add("a%d" % n)
+
+    def run(**kw):
+        return PlanExecutor(
+            plan,
+            state_path=str(tmp_path / "state.json"),
+            make_ctx=lambda: {"world": world},
+            executors={"migrate": CountingMigrate, "nop": FakeNop},
+            on_failure="continue_independent",
+            **kw,
+        ).run()
+
+    run()
+    world.fail.clear()
+    reads.clear()
+    assert states(run(retry_failed=True))["a%d" % n] == "SUCCEEDED"  # nothing drifted: resume goes on
+    assert len([r for r in reads if r != "a%d" % n]) == RECHECK_SAMPLE  # a100 is read by its own run
+    for i in range(0, n, 3):  # the cloud went back: a third of the moves are lost
+        world.placement["s%d" % i] = "h1"
+    reads.clear()
+    world.calls.clear()
+    with pytest.raises(PlanExecutionError) as refused:
+        run()
+    lost = ["a%d" % i for i in range(0, n, 3)]
+    assert "%d action(s) recorded SUCCEEDED" % len(lost) in str(refused.value)
+    assert set(reads) == set("a%d" % i for i in range(n + 1))  # the sample found drift: everything was read
+    assert world.calls == []
+
+
+def test_cancel_starts_nothing_new_and_leaves_in_flight_ongoing(tmp_path):
+    """A cancel (SIGTERM) ends the waits of running actions: they stay ONGOING for the next run."""
+    from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Poller
+
+    class SlowMigrate(FakeMigrate):
+        def verify(self, state):
+            # the migration runs in the cloud; vigil waits for it through the interruptible poller
+            self.world.in_flight.add(self.resource)
+            return self.poller.until(lambda: None, 30, "migration of %s" % self.resource)
+
+    world = World({"s1": "h1", "s2": "h2"})
+    plan = make_plan([mig("a1", "s1", "h1", "h9"), mig("a2", "s2", "h2", "h9", parents=["a1"])])
+    run = PlanExecutor(
+        plan,
+        state_path=str(tmp_path / "state.json"),
+        make_ctx=lambda: {"world": world, "poller": Poller(interval=0.05)},
+        executors={"migrate": SlowMigrate, "nop": FakeNop},
+    )
+    threading.Timer(0.3, run.cancel, args=("SIGTERM",)).start()
+    started = time.monotonic()
+    summary = run.run()
+    assert time.monotonic() - started < 5
+    assert states(summary) == {"a1": "ONGOING", "a2": "CANCELLED"}
+    assert summary["cancelled"] == "SIGTERM" and "cancelled" in summary["stopped"]
+    on_disk = json.loads((tmp_path / "state.json").read_text())["actions"]
+    assert on_disk["a1"]["state"] == "ONGOING" and on_disk["a2"]["state"] == "CANCELLED"
+    assert world.calls == ["a1"]
+    # The next run sees a1 still in flight, waits for it instead of sending it again, then runs a2.
+    world.in_flight.discard("s1")
+    world.placement["s1"] = "h9"
+    world.calls.clear()
+    summary = executor(plan, world, tmp_path).run()
+    assert states(summary) == {"a1": "SUCCEEDED", "a2": "SUCCEEDED"} and world.calls == ["a2"]
 
 
 def test_state_file_of_another_plan_is_refused(tmp_path):

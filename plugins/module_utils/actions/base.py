@@ -53,6 +53,14 @@ class RefusedAction(ActionError):
     """The action would be unsafe (e.g. power off a host with instances) and was not forced."""
 
 
+class Interrupted(BaseException):
+    """The run was cancelled (SIGTERM from an AWX job cancel) while this action waited.
+
+    A BaseException so that no ``except Exception`` on the way mistakes it for a failure of
+    the action: what the action sent may still be under way, and the next run re-checks it.
+    """
+
+
 def is_transient(exc):
     """True for errors worth retrying: 5xx answers and connection failures."""
     if isinstance(exc, TransientError):
@@ -94,27 +102,52 @@ class Clock:
     def sleep(self, seconds):
         time.sleep(seconds)
 
+    def wait(self, event, seconds):
+        """Sleep until `event` is set or `seconds` pass; True when the event was set."""
+        return event.wait(seconds)
+
 
 class Poller:
-    """Bounded polling with backoff: interval grows by `factor` up to `max_interval`."""
+    """Bounded polling with backoff: interval grows by `factor` up to `max_interval`.
 
-    def __init__(self, interval=0.5, factor=1.5, max_interval=5.0, clock=None):
+    `stop` (a threading.Event) cancels every wait: the next pause raises `Interrupted`.
+    """
+
+    def __init__(self, interval=0.5, factor=1.5, max_interval=5.0, clock=None, stop=None):
         self.interval = float(interval)
         self.factor = float(factor)
         self.max_interval = max(float(max_interval), self.interval)
         self.clock = clock or Clock()
+        self.stop = stop
+
+    def pause(self, seconds):
+        """Sleep `seconds`; raise `Interrupted` at once when `stop` is (or becomes) set."""
+        if self.stop is None:
+            self.clock.sleep(seconds)
+            return
+        if self.stop.is_set():
+            raise Interrupted("the run was cancelled")
+        waiter = getattr(self.clock, "wait", None)
+        if waiter is not None:
+            if waiter(self.stop, seconds):
+                raise Interrupted("the run was cancelled")
+        else:  # a test clock without wait(): sleep, then look
+            self.clock.sleep(seconds)
+            if self.stop.is_set():
+                raise Interrupted("the run was cancelled")
 
     def until(self, probe, timeout, what):
         """Call ``probe()`` until it returns something other than None; return that.
 
         A transient error from the probe counts as "not yet". Raises ActionTimeout naming
-        `what` and the last observation when `timeout` seconds pass.
+        `what` when `timeout` seconds pass, and the transient error of the last probe if it
+        failed (one from minutes earlier, followed by good reads, says nothing about the end).
         """
         start = self.clock.now()
         deadline = start + float(timeout)
         interval = self.interval
-        last = None
         while True:
+            last = None
             try:
                 value = probe()
             except Exception as exc:  # noqa: BLE001 - only transient ones are swallowed
@@ -127,7 +160,7 @@ class Poller:
             remaining = deadline - self.clock.now()
             if remaining <= 0:
                 raise ActionTimeout("timed out after %ss waiting for %s%s" % (_num(timeout), what, _last(last)))
-            self.clock.sleep(min(interval, remaining))
+            self.pause(min(interval, remaining))
             # Back off, but never sleep more than a fraction of the time already waited: a
             # short action is noticed soon after it ends (lateness <= ~ELAPSED_FRACTION).
             elapsed = self.clock.now() - start
@@ -142,7 +175,7 @@ class Poller:
             except Exception as exc:  # noqa: BLE001 - only transient ones are retried
                 if not is_transient(exc) or attempt == attempts - 1:
                     raise
-                self.clock.sleep(interval)
+                self.pause(interval)
                 interval = min(interval * self.factor, self.max_interval)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -165,7 +198,7 @@ class Poller:
                     raise ActionError(
                         "%s: gave up after %d transient errors: %s" % (what, attempts, one_line(exc))
                     ) from exc
-                self.clock.sleep(interval)
+                self.pause(interval)
                 interval = min(interval * self.factor, self.max_interval)
                 if self.retry(landed, what + " (did it land?)"):
                     return None

@@ -21,11 +21,13 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     ActionTimeout,
+    RefusedAction,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
     allocation_providers,
     compute_service,
+    server_in_error,
     settled,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import one_line
@@ -97,7 +99,8 @@ class MigrateAction(ServerActionMixin, Action):
         if server is None:
             return "server %s not found" % self.resource
         if server["status"] == "ERROR":
-            return "server %s is in ERROR" % self.resource
+            # Not stale (the plan still applies) but broken: skipping it would hide the fault.
+            raise RefusedAction(server_in_error(server))
         if self.in_progress(state):
             return None
         if self.source and server["host"] != self.source:

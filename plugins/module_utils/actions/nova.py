@@ -48,6 +48,14 @@ def settled(state):
     return state is not None and not state["task_state"] and state["status"] not in BUSY_STATUSES
 
 
+def server_in_error(server):
+    """Why vigil will not move a server Nova left in ERROR (an operator must look first)."""
+    return (
+        "server %s is in ERROR on %s: look at its fault (openstack server show), repair it and reset "
+        "its state before vigil moves it" % (server["id"], server["host"])
+    )
+
+
 def compute_service(conn, host):
     """The nova-compute service of `host` (exact name) as a dict, or None."""
     for svc in conn.compute.services(binary="nova-compute", host=host):

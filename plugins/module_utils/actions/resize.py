@@ -7,8 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import ServerActionMixin, settled
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, RefusedAction
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
+    ServerActionMixin,
+    server_in_error,
+    settled,
+)
 
 BASE_S, PER_GIB_S = 600, 30
 
@@ -55,7 +59,8 @@ class ResizeAction(ServerActionMixin, Action):
         if server is None:
             return "server %s not found" % self.resource
         if server["status"] == "ERROR":
-            return "server %s is in ERROR" % self.resource
+            # Not stale (the plan still applies) but broken: skipping it would hide the fault.
+            raise RefusedAction(server_in_error(server))
         if not self.in_progress(state) and server["status"] not in ("ACTIVE", "SHUTOFF"):
             return "server %s is %s; resize needs ACTIVE or SHUTOFF" % (self.resource, server["status"])
         return None

@@ -73,12 +73,13 @@ def _check_compute_discovery(conn):
         raise TransientError("compute version discovery did not answer")
 
 
-def make_ctx(params, conn, maas=None, log=None):
-    """Executor context from module params. `conn`/`maas` are clients or zero-argument factories."""
+def make_ctx(params, conn, maas=None, log=None, stop=None):
+    """Executor context from module params. `conn`/`maas` are clients or zero-argument factories;
+    `stop` (threading.Event) cancels the executors' waits."""
     interval = float(params.get("poll_interval") or 1.0)
     ctx = {
         "conn": conn,
-        "poller": Poller(interval=interval, max_interval=max(5.0, interval)),
+        "poller": Poller(interval=interval, max_interval=max(5.0, interval), stop=stop),
         "timeout": params.get("timeout"),
         "wait": params.get("wait", True),
         "force": params.get("force", False),

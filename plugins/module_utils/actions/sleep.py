@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, ActionTimeout
 
 
 class SleepAction(Action):
@@ -21,6 +21,9 @@ class SleepAction(Action):
     def run(self, check_mode=False):
         self.validate()
         duration = float(self.input.get("duration", 0))
+        if self.timeout is not None and duration > float(self.timeout):
+            # Every wait is bounded by the timeout; sleeping it out first would only delay the error.
+            raise ActionTimeout("sleep of %ss is longer than the timeout of %ss" % (duration, self.timeout))
         if not check_mode:
-            self.poller.clock.sleep(duration)
+            self.poller.pause(duration)
         return {"changed": False, "msg": "slept %ss" % duration, "before": {}, "after": {}, "state": {}}

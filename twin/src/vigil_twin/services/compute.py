@@ -1121,6 +1121,19 @@ def server_action(request: Request) -> Response:
                 return Response(204)
             store.revert(server, mig, ctx)
             return Response(202)
+        if action == "os-resetState":
+            # Nova's reset-state: vm_state to active or error, task_state cleared, nothing else
+            # (an operator's repair after a failed migration). Admin only; no instance action.
+            _admin(request, "os_compute_api:os-admin-actions:reset_state")
+            state = (args or {}).get("state") if isinstance(args, dict) else None
+            if state not in ("active", "error"):
+                raise fault(
+                    400,
+                    f"Invalid input for field/attribute state. Value: {state}. {state!r} is not one of ['active', 'error']",
+                )
+            server["vm_state"], server["status"], server["task_state"] = state, state.upper(), None
+            store.touch(server["id"])
+            return Response(202)
         if action == "os-stop":
             _check_lock(request, server)
             _require_state(server, "stop", ("active", "error"))
