@@ -155,7 +155,13 @@ def run_case(rep: Reporter, case: str, topology, detail: str, targets: dict) -> 
     by_service = dict((k, v) for k, v in counts["by_service"].items() if k != "admin")
     print(
         json.dumps(
-            {"case": case, "requests_by_service": by_service, "placement_detail": summary["meta"]["placement_detail"]}
+            {
+                "case": case,
+                "requests_by_service": by_service,
+                "placement_detail": summary["meta"]["placement_detail"],
+                # hosts summary mode left out (no memory free), modelled full
+                "placement_estimated": len(summary["meta"].get("placement_estimated") or []),
+            }
         ),
         file=sys.stderr,
     )

@@ -64,7 +64,8 @@ options:
     description:
       - How much of Placement to read, as in M(vigil.openstack.compute_model_info) - C(full)
         (three requests per host), C(summary) (one request - Placement's provider summaries;
-        hosts without a free vCPU get no traits) or C(auto) (C(full) up to 50 hosts).
+        hosts without memory free are modelled full, with no traits) or C(auto) (C(full) up to
+        50 hosts).
     type: str
     choices: [auto, full, summary]
     default: auto

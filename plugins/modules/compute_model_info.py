@@ -97,20 +97,22 @@ options:
         requests per provider, eight at a time) - exact reserved amounts, allocation ratios,
         PCPU inventory and every trait.
       - C(summary) reads Placement's provider summaries in one request
-        (C(GET /allocation_candidates)) - exact capacity, usages and traits of every compute
-        node with a free vCPU; totals and reserved memory and disk come from Nova's hypervisor
-        statistics and the allocation ratio is what makes their product Placement's capacity.
-      - Hosts without a free vCPU are missing from that answer (C(placement_estimated) in
-        the model's meta); for them C(summary) takes usages from the instances' flavors,
-        ratios from aggregate metadata or I(allocation_ratios), and reads no traits.
+        (C(GET /allocation_candidates?resources=MEMORY_MB:1)) - exact capacity, usages and traits
+        of every compute node with memory free, whatever its vCPUs; totals and reserved memory
+        and disk come from Nova's hypervisor statistics and the allocation ratio is what makes
+        their product Placement's capacity.
+      - A host without a MiB of memory free can take no server and is missing from that answer
+        (C(placement_estimated) in the model's meta) - C(summary) models it full on every
+        resource class (capacity equal to what its servers use), with no traits, so no plan
+        sends a server to it; its utilisation reads 100%. No extra request is made.
       - C(auto) is C(full) up to 50 providers in scope and C(summary) above.
     type: str
     choices: [auto, full, summary]
     default: auto
   allocation_ratios:
     description:
-      - Allocation ratios per resource class used when neither Placement's inventories nor
-        its provider summary of the host were read and no aggregate metadata
+      - Allocation ratios per resource class used when Placement is not in the catalog (neither
+        its inventories nor its provider summaries read) and no aggregate metadata
         (C(cpu_allocation_ratio)...) gives one.
       - Defaults are Nova's initial ratios - C(VCPU=4.0), C(MEMORY_MB=1.0), C(DISK_GB=1.0).
     type: dict
@@ -205,7 +207,8 @@ model:
         - C(digest) (sha256 of the tables), C(collected) (UTC time), C(cloud), C(skipped)
           (services not in the catalog, with what that costs), C(scope) (as normalised),
           C(placement_detail) (C(full), C(summary) or C(none)), C(placement_estimated)
-          (hosts whose capacity C(summary) had to estimate), C(migrations_in_progress)
+          (hosts C(summary) found no memory free on and modelled full, never a destination;
+          every other host was read exactly), C(migrations_in_progress)
           (instance ids).
       type: dict
       sample:

@@ -232,25 +232,27 @@ def test_summary_mode_request_budget_and_usages(tmp_path, cloud):
     assert model["meta"]["placement_detail"] == "summary" and model["meta"]["placement_estimated"] == []
 
 
-def test_summary_mode_estimates_a_host_without_a_free_vcpu(tmp_path, cloud):
-    """A host with no free vCPU is not among the provider summaries: its usage comes from the
-    instances, its traits are unknown (none), and meta says it was estimated."""
+def test_summary_mode_reads_a_vcpu_full_host_and_takes_a_memory_full_one_as_full(tmp_path, cloud):
+    """compute-3 (vCPU ratio 2.0, not Nova's default 4.0) filled to its last vCPU is still
+    summarised, so read exactly; compute-1 filled to its last MiB is left out of the summaries:
+    modelled full on every class, its traits unknown (none), and meta says so."""
     twin, clouds = cloud
     config = openstack.config.OpenStackConfig(config_files=[str(clouds)])
     conn = openstack.connection.Connection(config=config.get_one("vigil-twin"))
     placement = twin.cloud.stores["placement"]
-    rp = next(u for u, p in placement.providers.items() if p["name"] == "compute-1")
-    free = placement.capacity(rp, "VCPU") - placement.usages[rp].get("VCPU", 0)
-    max_unit = placement.providers[rp]["inventories"]["VCPU"]["max_unit"]
-    fillers = []  # consumers taking every free vCPU, each within max_unit
-    while free > 0:
-        take = min(free, max_unit)
-        fillers.append(("0badcafe-0000-4000-8000-%012d" % len(fillers), take))
-        free -= take
+    rp = dict((p["name"], u) for u, p in placement.providers.items())
+    fillers = []  # consumers taking every free unit, each within max_unit
+    for host, rc in (("compute-3", "VCPU"), ("compute-1", "MEMORY_MB")):
+        free = placement.capacity(rp[host], rc) - placement.usages[rp[host]].get(rc, 0)
+        max_unit = placement.providers[rp[host]]["inventories"][rc]["max_unit"]
+        while free > 0:
+            take = min(free, max_unit)
+            fillers.append(("0badcafe-0000-4000-8000-%012d" % len(fillers), rp[host], rc, take))
+            free -= take
     try:
-        for consumer, amount in fillers:
+        for consumer, provider, rc, amount in fillers:
             body = {
-                "allocations": {rp: {"resources": {"VCPU": amount}}},
+                "allocations": {provider: {"resources": {rc: amount}}},
                 "project_id": conn.current_project_id,
                 "user_id": conn.current_user_id,
                 "consumer_generation": None,
@@ -259,17 +261,26 @@ def test_summary_mode_estimates_a_host_without_a_free_vcpu(tmp_path, cloud):
         _reset_requests(twin)
         model = _model(tmp_path, cloud, placement_detail="summary")
         counts = _requests(twin)
+        vcpu_used = placement.usages[rp["compute-3"]]["VCPU"]  # with the filler
     finally:
-        for consumer, _amount in fillers:
+        for consumer, *_unused in fillers:
             conn.placement.delete("/allocations/" + consumer, microversion="1.28")
-    assert counts["by_service"]["placement"] == 1, counts  # the summaries, nothing per host or trait
+    assert counts["by_service"]["placement"] == 1, counts  # the summaries, nothing per host
     assert model["meta"]["placement_estimated"] == ["compute-1"]
     nodes = dict((r["hostname"], r) for r in _rows(model["nodes"]))
-    assert nodes["compute-1"]["traits"] == []
-    used_by_servers = placement.usages[rp].get("VCPU", 0)  # the filler is gone again
-    assert nodes["compute-1"]["vcpu_used"] == used_by_servers
-    other = next(u for u, p in placement.providers.items() if p["name"] == "compute-2")
-    assert nodes["compute-2"]["traits"] == sorted(placement.providers[other]["traits"])  # summarised: every trait
+
+    def free(row, rc):
+        low = rc.lower()
+        return (row[low + "_total"] - row[low + "_reserved"]) * row[low + "_allocation_ratio"] - row[low + "_used"]
+
+    full_vcpu = nodes["compute-3"]
+    assert full_vcpu["vcpu_allocation_ratio"] == 2.0 and full_vcpu["vcpu_used"] == vcpu_used
+    assert free(full_vcpu, "VCPU") == 0 and free(full_vcpu, "MEMORY_MB") > 0
+    assert full_vcpu["traits"] == sorted(placement.providers[rp["compute-3"]]["traits"])
+    left_out = nodes["compute-1"]
+    assert all(abs(free(left_out, rc)) < 1e-6 for rc in ("VCPU", "MEMORY_MB", "DISK_GB", "PCPU"))
+    assert left_out["traits"] == []
+    assert left_out["memory_mb_used"] == placement.usages[rp["compute-1"]]["MEMORY_MB"]  # the servers'; filler gone
 
 
 def test_scope_exact_hosts_exclusions_and_snapshot(tmp_path, cloud):

@@ -119,6 +119,7 @@ def collect(
         allocation_ratios=allocation_ratios,
         dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
         capacities=pl.get("capacities"),
+        full=pl.get("unsummarized"),
     )
     tables = {
         "nodes": nodes,
@@ -133,7 +134,7 @@ def collect(
         "skipped": skipped,
         "scope": scope,
         "placement_detail": pl.get("detail", "none"),
-        # summary mode: hosts Placement gave no summary for (no free vCPU), capacity estimated
+        # summary mode: hosts Placement gave no summary for (no memory free), modelled full
         "placement_estimated": sorted(
             nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
         ),

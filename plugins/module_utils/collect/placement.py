@@ -9,11 +9,12 @@ provider. Two levels of detail (docs/model.md explains the trade-off):
 - ``full``: 1 + 3N requests for N providers, run on a pool of 8 threads over the shared
   keystoneauth session. Exact totals, reserved, allocation ratios (incl. PCPU), usages
   and every trait.
-- ``summary``: one ``GET /allocation_candidates?resources=VCPU:1`` (1.29), whose
-  provider summaries give every provider with a free vCPU its capacity per class
+- ``summary``: one ``GET /allocation_candidates?resources=MEMORY_MB:1`` (1.29), whose
+  provider summaries give every provider with a free MiB of memory its capacity per class
   (``(total - reserved) x allocation_ratio``), used amounts and traits. A provider left out
-  (no free vCPU; overcommitted the most, VCPU is the class least often exhausted) has its
-  capacity and usage estimated from Nova and no traits.
+  has no memory free (or no memory inventory), so it can take no server whatever its other
+  classes hold: it is modelled full on every class, which is exact for placement and never
+  roomier than the host is.
 
 ``auto`` is ``full`` up to `FULL_MAX_PROVIDERS` providers, ``summary`` above.
 """
@@ -29,8 +30,10 @@ from ansible_collections.vigil.openstack.plugins.module_utils.collect import end
 SERVICE = "placement"
 MV_PROVIDERS = "1.14"  # parent_provider_uuid / root_provider_uuid
 MV_CANDIDATES = "1.29"  # provider_summaries with every class (1.27) and traits (1.17)
-# The smallest request a usable compute node satisfies; VCPU, overcommitted most, runs out last.
-PROBE_REQUEST = "VCPU:1"
+# The smallest request every server makes: pinned servers take PCPU instead of VCPU, servers
+# booted from volume no DISK_GB, but every flavor has RAM. A provider that cannot give 1 MiB
+# can take no server, so leaving it out of the summaries loses nothing a destination needs.
+PROBE_REQUEST = "MEMORY_MB:1"
 WORKERS = 8
 FULL_MAX_PROVIDERS = 50
 DETAIL_LEVELS = ("auto", "full", "summary")
@@ -73,7 +76,7 @@ def traits(ad, uuids, workers=WORKERS):
 
 def provider_summaries(ad):
     """``{uuid: {"resources": {RC: {"capacity", "used"}}, "traits": [...]}}`` of every provider
-    that has a vCPU free (`PROBE_REQUEST`), in one request."""
+    that has memory free (`PROBE_REQUEST`), in one request."""
     body = rest.get_json(
         ad, "/allocation_candidates", SERVICE, params={"resources": PROBE_REQUEST}, microversion=MV_CANDIDATES
     )
@@ -98,7 +101,8 @@ def collect(
 ):
     """Raw Placement payloads: ``{"detail", "resource_providers", "inventories", "usages",
     "traits", "capacities", "unsummarized"}`` (``{uuid: ...}`` maps, None when not read at this
-    detail level; ``unsummarized``: the ``provider_uuids`` summary mode found no summary for).
+    detail level; ``unsummarized``: the ``provider_uuids`` summary mode found no summary for,
+    which have no memory free: the model takes them as full).
 
     ``provider_count``: compute nodes in scope, to choose ``auto``'s level without reading
     the provider list. ``provider_filter``: keeps the providers worth detailed reads (the
@@ -138,8 +142,8 @@ def collect(
             out["capacities"][uuid] = dict((rc, v.get("capacity", 0)) for rc, v in resources.items())
             out["usages"][uuid] = dict((rc, v.get("used", 0)) for rc, v in resources.items())
             out["traits"][uuid] = sorted(summary.get("traits") or [])
-        # Left out (no free vCPU): traits unknown, read as none. Such a host takes no server
-        # needing a vCPU, and unknown traits keep trait-requiring servers off it; a query per
-        # trait would cost more requests than the 30 a 1,000-host cloud gets.
+        # Left out: no memory free, so no server fits. Reading them exactly would cost three
+        # requests per host (a second summary on another class misses the hosts full on that
+        # one too) and could not make one a destination; the model takes them as full instead.
         out["unsummarized"] = [u for u in provider_uuids or [] if u not in summaries]
     return out

@@ -201,6 +201,7 @@ def build_nodes(
     allocation_ratios=None,
     dead_l2_hosts=None,
     capacities=None,
+    full=None,
 ):
     """The ``nodes`` table, one row per hypervisor, sorted by hostname.
 
@@ -212,8 +213,10 @@ def build_nodes(
     reserved VCPU is 0; ratios come from aggregate metadata or ``allocation_ratios``
     (default: Nova's initial ratios). ``capacities`` (``{rp_uuid: {RC: capacity}}``, Placement's
     provider summaries) make that exact: the ratio becomes capacity / (total - reserved), and a
-    class the provider lacks has no capacity. When usages are absent the
-    instances table (if given) gives them, else the hypervisor's *_used.
+    class the provider lacks has no capacity. ``full`` (rp uuids whose capacity was not read,
+    Placement summary mode's left-out providers) get, per class, a capacity equal to what is
+    used: never roomier than the host is. When usages are absent the instances table (if given)
+    gives them, else the hypervisor's *_used.
     """
     svc_by_host = compute_services(services)
     agg_names, agg_zones = host_aggregates(aggregates)
@@ -227,6 +230,7 @@ def build_nodes(
     ratios.update(allocation_ratios or {})
     from_instances = instance_usage(instances)
     dead = set(dead_l2_hosts or ())
+    full = set(full or ())
     counts = instances["host"].value_counts().to_dict() if instances is not None and len(instances) else {}
 
     hyps = sorted((h for h in hypervisors or [] if _hypervisor_host(h)), key=_hypervisor_host)
@@ -263,6 +267,13 @@ def build_nodes(
         host_ratios = agg_ratios.get(host, {})
         for rc in schema.RESOURCE_CLASSES:
             low = rc.lower()
+            if use is not None:
+                used = _int(use.get(rc))
+            elif host in from_instances or instances is not None:
+                used = from_instances.get(host, {}).get(rc, 0)
+            else:
+                stat = _HYPERVISOR_STATS.get(rc)
+                used = _int(hyp.get(stat[1])) if stat else 0
             if inv is not None:
                 item = inv.get(rc) or {}
                 total = _int(item.get("total"))
@@ -277,17 +288,13 @@ def build_nodes(
                     reserved = max(0, _int(hyp.get(stat[1])) - from_instances.get(host, {}).get(rc, 0))
                 ratio = host_ratios.get(rc, ratios.get(rc, 1.0))
                 cap = (capacities or {}).get(rp_uuid)
-                if cap is not None:
+                if rp_uuid in full:
+                    # capacity not read: as much as is used, so the host takes nothing more
+                    total, reserved, ratio = _from_capacity(used, total, reserved)
+                elif cap is not None:
                     if rc == "VCPU" and total > _int(cap.get("PCPU")):
                         total -= _int(cap.get("PCPU"))  # Nova's vcpus counts the dedicated CPUs too
                     total, reserved, ratio = _from_capacity(cap.get(rc, 0), total, reserved)
-            if use is not None:
-                used = _int(use.get(rc))
-            elif host in from_instances or instances is not None:
-                used = from_instances.get(host, {}).get(rc, 0)
-            else:
-                stat = _HYPERVISOR_STATS.get(rc)
-                used = _int(hyp.get(stat[1])) if stat else 0
             cols[low + "_total"].append(total)
             cols[low + "_reserved"].append(reserved)
             cols[low + "_allocation_ratio"].append(ratio)

@@ -9,7 +9,8 @@ instance i now" as a boolean mask over hosts; ``move`` applies a move incrementa
 ``savepoint``/``rollback`` undo a tentative batch. A move the mask refuses breaks a
 constraint; strategies only ever move through ``move`` (which re-checks).
 
-Constraints: capacity per resource class ``(total - reserved) * allocation_ratio - used``;
+Constraints: capacity per resource class ``(total - reserved) * allocation_ratio - used`` (none
+beyond what is used on hosts listed in ``meta.placement_estimated``);
 destination up, enabled, not forced down, powered on, in scope (or enabled by the plan);
 same availability zone unless allowed; aggregates by ``aggregate_policy``: the same aggregate
 set (default), Nova's aggregate-metadata filters (``metadata``) or none (``any``); server groups
@@ -207,6 +208,11 @@ class Placement:
             ratio = np.where(ratio > 0, ratio, 1.0)
             self.cap[:, r] = np.maximum(total - reserved, 0) * ratio
             used[:, r] = num_col(nodes, low + "_used")
+        # Hosts whose capacity the collector did not read are full: a model collected before
+        # summary mode modelled them so may still carry guessed room (docs/model.md).
+        estimated = set(as_list((frames.get("meta") or {}).get("placement_estimated")))
+        self.host_estimated = np.array([h in estimated for h in self.hostnames], dtype=bool)
+        self.cap[self.host_estimated] = np.minimum(self.cap, used)[self.host_estimated]
         self.free = np.asfortranarray(self.cap - used)  # columns contiguous: masks test one class at a time
         n = self.cap.max(axis=0) if self.H else np.ones(len(RCS))
         self.norm = np.where(n > 0, n, 1.0)
@@ -481,7 +487,11 @@ class Placement:
             )
         short = self.demand[i] - self.free[h]
         if (short > EPS).any():
-            return "host %s lacks %s" % (self.hostnames[h], ", ".join(RCS[r] for r in np.nonzero(short > EPS)[0]))
+            return "host %s lacks %s%s" % (
+                self.hostnames[h],
+                ", ".join(RCS[r] for r in np.nonzero(short > EPS)[0]),
+                " (capacity not read from Placement: taken as full)" if self.host_estimated[h] else "",
+            )
         req = self.req_traits.get(i)
         if req is not None and not self.host_traits[h, req].all():
             return "host %s lacks required traits" % self.hostnames[h]
