@@ -183,6 +183,23 @@ def _explain(exc, where):
     return "cannot connect to %s: %s" % (where, msg)
 
 
+def _endpoint_name(params, auth_url):
+    """How errors name the identity endpoint.
+
+    Ansible masks every value of a no_log option wherever it appears in the output, so an
+    auth_url given in the module's ``auth`` would read ``********``: name its host instead,
+    which is not one of those values.
+    """
+    if not auth_url:
+        return "the identity endpoint"
+    given = params.get("auth") if isinstance(params.get("auth"), dict) else {}
+    if auth_url in given.values():
+        from urllib.parse import urlsplit
+
+        return "the identity endpoint on %s (auth.auth_url)" % (urlsplit(auth_url).netloc or "?")
+    return auth_url
+
+
 def _v3_password(cfg):
     """Whether the generic ``password`` plugin would only discover what the URL says: an
     auth_url ending in /v3 is Identity v3, and v3password skips the discovery request."""
@@ -268,7 +285,7 @@ def connect(params, authorize=True):
     conn = openstack.connection.Connection(config=region)
     no_transport_resend(conn.session)
     if authorize:
-        auth_url = (region.config.get("auth") or {}).get("auth_url") or "the identity endpoint"
+        auth_url = _endpoint_name(params, (region.config.get("auth") or {}).get("auth_url"))
         try:
             conn.session.get_token()
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line

@@ -407,6 +407,8 @@ def test_check_mode_and_clear_errors(tmp_path, cloud):
     assert "no-such-cloud" in msgs["bad cloud"]
     assert msgs["bad password"].startswith("authentication failed")
     assert "unreachable" in msgs["unreachable"]
+    # auth given as a (no_log) module option: Ansible masks its auth_url, the host still shows
+    assert "identity endpoint on 127.0.0.1:9 (auth.auth_url) unreachable" in msgs["unreachable"], msgs["unreachable"]
     assert msgs["bad option"] == "bad option: allocation_ratios.VCPU must be a number, got 'lots'"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import maas.client as maas_client
 import openstack
 import pytest
+import yaml
 from maas.client.enum import PowerState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,8 +230,9 @@ def test_apply_plan_wave_by_wave(twin, playbook, tmp_path):
     base = {"vigil_cloud": "vigil-twin", "vigil_output_dir": str(out)}
     audit = playbook(PLAYBOOKS / "optimize.yml", extra_vars=base)
     assert audit.rc == 0, audit.stdout + audit.stderr
-    plan_file = _only(out, "plan-*.json")
-    plan = json.loads(plan_file.read_text())
+    plan = json.loads(_only(out, "plan-*.json").read_text())
+    plan_file = tmp_path / "reviewed-plan.yaml"  # plans are reviewed (and kept) as YAML too
+    plan_file.write_text(yaml.safe_dump(plan))
     run = playbook(
         PLAYBOOKS / "apply_plan.yml",
         extra_vars={**base, "vigil_plan_file": str(plan_file), "vigil_apply_mode": "waves"},
@@ -243,3 +245,27 @@ def test_apply_plan_wave_by_wave(twin, playbook, tmp_path):
     hosts = _hosts()
     for action in (a for a in plan["actions"] if a["type"] == "migrate"):
         assert hosts[action["resource"]] == action["input"]["destination_node"]
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (None, "not found"),
+        ("{not: [json, or yaml", "YAML"),
+        ("[1, 2]", "not a vigil plan"),
+        ('{"id": "p1"}', "not a vigil plan"),
+    ],
+)
+def test_apply_plan_names_the_file_it_cannot_load(twin, playbook, tmp_path, content, problem):
+    plan_file = tmp_path / "plan.json"
+    if content is not None:
+        plan_file.write_text(content)
+    before = len(_mutations(twin))
+    run = playbook(
+        PLAYBOOKS / "apply_plan.yml",
+        extra_vars={"vigil_cloud": "vigil-twin", "vigil_output_dir": str(tmp_path), "vigil_plan_file": str(plan_file)},
+    )
+    assert run.rc != 0
+    msg = run.task("Say which file could not be loaded, and why")["msg"]
+    assert msg.startswith("cannot load the plan file %s:" % plan_file) and problem.lower() in msg.lower(), msg
+    assert len(_mutations(twin)) == before

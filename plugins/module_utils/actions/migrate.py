@@ -27,6 +27,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova impor
     ServerActionMixin,
     allocation_providers,
     compute_service,
+    name_providers,
     server_in_error,
     settled,
 )
@@ -178,21 +179,28 @@ class MigrateAction(ServerActionMixin, Action):
 
     # -- execute / verify -------------------------------------------------------------
     def execute(self, state):
-        if self.live:
-            block = self.input.get("block_migration", "auto")
-            self.submit(
-                lambda: self.conn.compute.live_migrate_server(
-                    self.resource, host=self.destination, force=self.force, block_migration=block
-                ),
-                self.landed,
-                "live migration of %s" % self.resource,
-            )
-        else:
-            self.submit(
-                lambda: self.conn.compute.migrate_server(self.resource, host=self.destination),
-                self.landed,
-                "cold migration of %s" % self.resource,
-            )
+        try:
+            if self.live:
+                block = self.input.get("block_migration", "auto")
+                self.submit(
+                    lambda: self.conn.compute.live_migrate_server(
+                        self.resource, host=self.destination, force=self.force, block_migration=block
+                    ),
+                    self.landed,
+                    "live migration of %s" % self.resource,
+                )
+            else:
+                self.submit(
+                    lambda: self.conn.compute.migrate_server(self.resource, host=self.destination),
+                    self.landed,
+                    "cold migration of %s" % self.resource,
+                )
+        except ActionError as exc:
+            if not getattr(exc, "rejected", False):
+                raise
+            named = ActionError(name_providers(self.conn, str(exc)))
+            named.rejected = True
+            raise named from exc
 
     def verify(self, state):
         timeout = self.effective_timeout(state)

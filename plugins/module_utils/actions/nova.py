@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import ActionError, is_not_found
 
 # Server states an executor waits through; anything else is a settled state.
@@ -96,6 +98,29 @@ def allocation_providers(conn, consumer, names=None):
             _raise_for(rp)
             names[uuid] = rp.json().get("name")
     return [names[uuid] for uuid in uuids]
+
+
+_PROVIDER_UUID = re.compile(
+    r"resource provider '?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})'?"
+)
+
+
+def name_providers(conn, text):
+    """`text` with each "resource provider <uuid>" followed by the provider's name (the host).
+
+    Nova's capacity refusals quote Placement, which names hosts by provider uuid only.
+    A provider that cannot be read keeps its uuid alone: the refusal is what matters.
+    """
+
+    def named(match):
+        try:
+            response = conn.placement.get("/resource_providers/%s" % match.group(1))
+            name = response.json().get("name") if response.status_code < 400 else None
+        except Exception:  # noqa: BLE001 - best effort: the error being reported matters more
+            name = None
+        return "%s (host %s)" % (match.group(0), name) if name else match.group(0)
+
+    return _PROVIDER_UUID.sub(named, text)
 
 
 def _raise_for(response):

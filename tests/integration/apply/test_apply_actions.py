@@ -252,3 +252,20 @@ def test_bad_input_fails_cleanly_and_changes_nothing(cloud, run):
     bad_pool = run(task("volume_migrate", volume=volume_id(cloud, "vol1"), destination_pool="cinder2"))
     assert failed(bad_pool) and "host@backend#pool" in bad_pool.task("go")["msg"]
     assert mutating(cloud) == []
+
+
+def test_capacity_refusal_names_the_host_not_only_its_provider(cloud, run):
+    """Nova's refusal quotes Placement, which knows a host by its provider uuid: vigil adds the name."""
+    with cloud.cloud.lock:
+        placement = cloud.cloud.stores["placement"]
+        rp = next(u for u, p in placement.providers.items() if p["name"] == "cmp2")
+        vcpu = placement.providers[rp]["inventories"]["VCPU"]
+        vcpu["allocation_ratio"] = 1.0
+        vcpu["total"] = placement.usages[rp].get("VCPU", 0)  # cmp2 has no vCPU left
+    reset_requests(cloud)
+    result = run(task("server_migrate", server="vm1", destination="cmp2"))
+    assert failed(result)
+    msg = result.task("go")["msg"]
+    assert "resource provider '%s' (host cmp2)" % rp in msg and "exceed the capacity" in msg, msg
+    assert server(cloud, "vm1")["host"] == "cmp1"
+    assert [c["method"] for c in mutating(cloud)] == ["POST"]  # the one refused call
