@@ -1,11 +1,19 @@
-"""Apply benchmark: a plan of N live migrations (1 s each on the twin) through plan_apply.
+"""Apply benchmark: plan_apply's makespan on migrations, and its own overhead on no-op actions.
 
-Issue target: 500 migrations at concurrency 20 finish within 1.25x of the ideal makespan
-(ceil(N / concurrency) x 1 s). The plan runs through ansible-playbook and the plan_apply
-module, as users run it; the makespan is taken from the state file (first start to last
-finish), the wall time of the whole playbook is reported too.
+Migrations: a plan of N live migrations (1 s each on the twin) through ansible-playbook and the
+plan_apply module, as users run it. Issue target: 500 migrations at concurrency 20 finish
+within 1.25x of the ideal makespan (ceil(N / concurrency) x 1 s); the makespan is taken from
+the state file (first start to last finish), the wall time of the whole playbook is reported too.
+
+No-op actions (issue 15, item 6): plans of 1,000 to 10,000 ``nop`` actions, so all the time is
+vigil's own. ``seconds``: the plan_apply module run as Ansible runs it on localhost (module
+file, arguments in a JSON file), start-up, validation and result included; target 10,000 in
+<= 20 s. ``state_bytes``: bytes written by the executor in-process, as the kernel counts them
+(``wchar`` of /proc/self/io: nothing else writes during the run), must grow linearly:
+``state_bytes_per_action`` of the largest plan within 1.5x of the smallest's.
 
 Usage: python bench/apply.py [--migrations 500] [--concurrency 20] [--seconds 1.0]
+                             [--noop 1000,2000,4000,10000]   (0 or an empty list: skip a part)
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ import argparse
 import datetime
 import json
 import math
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +40,7 @@ from ansible_run import run_playbook, tasks_play  # noqa: E402
 from common import Reporter, timed  # noqa: E402
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib  # noqa: E402
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import PlanExecutor  # noqa: E402
 from vigil_twin.testing import running_twin, write_clouds_yaml  # noqa: E402
 
 
@@ -45,18 +56,84 @@ def parse_ts(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def noop_plan(n):
+    actions = [planlib.simple_action("n%d" % i, "nop", "r%d" % i, {"message": "noop"}) for i in range(n)]
+    return planlib.new_plan("server_consolidation", "bench", actions=actions)
+
+
+def bytes_written():
+    with open("/proc/self/io") as handle:
+        return int(dict(line.split(": ") for line in handle.read().splitlines())["wchar"])
+
+
+def bench_noop(rep, sizes):
+    """No-op plans: module wall time, and the executor's bytes written (in-process)."""
+    per_action = {}
+    with (
+        running_twin({"identity": {}, "nodes": [], "servers": []}, speed=1.0) as twin,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        tmp = Path(tmp)
+        clouds = write_clouds_yaml(twin, tmp / "clouds.yaml")
+        env = dict(os.environ, PYTHONPATH=str(ROOT / ".collections"), OS_CLIENT_CONFIG_FILE=str(clouds))
+        for n in sizes:
+            case = "noop-%d" % n
+            plan = noop_plan(n)
+            args_file = tmp / ("args-%d.json" % n)
+            module_args = {"cloud": "vigil-twin", "plan": plan, "state_file": str(tmp / ("module-%d.json" % n))}
+            args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
+            module = ROOT / "plugins" / "modules" / "plan_apply.py"
+            with timed() as wall:
+                proc = subprocess.run(
+                    [sys.executable, str(module), str(args_file)], env=env, capture_output=True, text=True, check=False
+                )
+            result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+            succeeded = (result.get("counts") or {}).get("SUCCEEDED", 0)
+            if proc.returncode != 0 or succeeded != n:
+                print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
+            rep.emit(case, "succeeded", succeeded, "count", n, better="higher")
+            rep.emit(case, "seconds", wall["seconds"], "s", 20 if n == 10000 else None)
+
+            executor = PlanExecutor(plan, state_path=str(tmp / ("inproc-%d.json" % n)))
+            before = bytes_written()
+            executor.run()
+            written = bytes_written() - before
+            per_action[n] = written / n
+            rep.emit(case, "state_bytes", written, "bytes")
+            rep.emit(case, "state_bytes_per_action", per_action[n], "bytes")
+    if len(per_action) > 1:
+        small, large = min(per_action), max(per_action)
+        rep.emit(
+            "noop-%d-vs-%d" % (large, small),
+            "state_bytes_per_action_ratio",
+            per_action[large] / per_action[small],
+            "ratio",
+            1.5,
+        )
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--migrations", type=int, default=500)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=1.0, help="duration of one live migration on the twin")
     ap.add_argument("--poll-interval", type=float, default=0.2, help="plan_apply poll_interval")
+    ap.add_argument("--noop", default="1000,2000,4000,10000", help="sizes of the no-op plans, comma-separated")
     args = ap.parse_args(argv)
+    rep = Reporter("apply")
+    sizes = [int(x) for x in args.noop.split(",") if x.strip() and int(x) > 0]
+    if sizes:
+        bench_noop(rep, sizes)
+    if args.migrations > 0:
+        bench_migrations(rep, args)
+    return 1 if rep.failed else 0
+
+
+def bench_migrations(rep, args):
     n, conc = args.migrations, args.concurrency
     hosts = max(2 * conc, 10)
     topo = topology(n, hosts)
     topo["timing"] = {"live_migration_base_seconds": args.seconds, "live_migration_seconds_per_gb": 0.0}
-    rep = Reporter("apply")
     case = "%dx%ds@%d" % (n, args.seconds, conc)
     with running_twin(topo, speed=1.0) as twin, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -89,7 +166,8 @@ def main(argv):
             )
         if result.rc != 0:
             print(result.stdout[-3000:], result.stderr[-3000:], file=sys.stderr)
-            return 1
+            rep.emit(case, "succeeded", 0, "count", n, better="higher")
+            return
         data = json.loads(state.read_text())["actions"]
         starts = [parse_ts(a["started"]) for a in data.values()]
         ends = [parse_ts(a["finished"]) for a in data.values()]
@@ -105,7 +183,6 @@ def main(argv):
         rep.emit(case, "playbook_wall", wall["seconds"], "s")
         rep.emit(case, "http_requests_per_action", twin.cloud.requests.summary()["total"] / n, "count")
         rep.emit(case, "allocation_violations", compute.violations_seen, "count", 0)
-    return 1 if rep.failed else 0
 
 
 if __name__ == "__main__":

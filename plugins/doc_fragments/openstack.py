@@ -87,6 +87,8 @@ options:
   sdk_log_path:
     description:
       - Path of a log file for openstacksdk. No log is written when empty.
+      - Created with mode 0600 (at C(DEBUG) it holds every API response); a symlink, or a file
+        owned by another user or writable by others, is refused.
     type: str
   sdk_log_level:
     description:

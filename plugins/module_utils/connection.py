@@ -16,6 +16,13 @@ __metaclass__ = type
 
 import copy
 import os
+import threading
+
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import (
+    UnsafeFile,
+    check_directory,
+    open_private,
+)
 
 # Retries with backoff on 5xx and dropped connections are keystoneauth's job for reads: these
 # are defaults only, a value from clouds.yaml (``status_code_retries: 0``...) wins.
@@ -128,13 +135,33 @@ def _sdk_kwargs(params):
     return dict((k, v) for k, v in kwargs.items() if v is not None)
 
 
+_SDK_LOG_HANDLERS = {}  # path -> handler: each connection (one per worker thread) shares it
+_SDK_LOG_LOCK = threading.Lock()
+
+
 def _enable_sdk_logging(params):
     path = params.get("sdk_log_path")
-    if path:
-        import openstack
+    if not path:
+        return
+    import logging
 
+    import openstack
+
+    with _SDK_LOG_LOCK:
+        if path in _SDK_LOG_HANDLERS:
+            return
+        # Not openstack's own FileHandler: it follows a symlink and creates the file 0644,
+        # and at DEBUG the log holds every API response.
+        try:
+            check_directory(os.path.dirname(os.path.abspath(path)))
+            fd = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        except UnsafeFile as exc:
+            raise VigilConnectionError("sdk_log_path: %s" % exc) from None
+        except OSError as exc:
+            raise VigilConnectionError("sdk_log_path %s: %s" % (path, exc.strerror)) from None
+        handler = _SDK_LOG_HANDLERS[path] = logging.StreamHandler(os.fdopen(fd, "a"))
         debug = params.get("sdk_log_level") == "DEBUG"
-        openstack.enable_logging(debug=debug, http_debug=debug, path=path)
+        openstack.enable_logging(debug=debug, http_debug=debug, handlers=[handler])
 
 
 def _first_line(exc):

@@ -5,8 +5,8 @@
 
 The scheduler runs in the calling thread; actions run in a thread pool. Every state
 transition (PENDING -> ONGOING -> SUCCEEDED | FAILED | SKIPPED | CANCELLED) is written to the
-state file (temp file + ``os.replace``, mode 0600) by the scheduler thread before anything
-else happens, so the file always tells what may have been sent to the cloud. An action is
+state file (``state_file.py``: an fsynced journal line, mode 0600) by the scheduler thread
+before anything else happens, so the file always tells what may have been sent to the cloud. An action is
 marked ONGOING *before* its executor starts; a re-run after a crash re-checks it against the
 live cloud (its executor's ``done``/``in_progress``) instead of sending it again, and never
 runs a SUCCEEDED action again.
@@ -16,10 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-import json
-import os
-import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -32,23 +28,19 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS, executor_for
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import http_status, one_line
 from ansible_collections.vigil.openstack.plugins.module_utils.plan import validate_plan
-from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX: no cross-process lock
-    fcntl = None
-
-PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED = (
-    "PENDING",
-    "ONGOING",
-    "SUCCEEDED",
-    "FAILED",
-    "SKIPPED",
-    "CANCELLED",
+from ansible_collections.vigil.openstack.plugins.module_utils.state_file import (  # noqa: F401 - re-exported
+    CANCELLED,
+    FAILED,
+    ONGOING,
+    PENDING,
+    SKIPPED,
+    STATES,
+    SUCCEEDED,
+    TERMINAL,
+    PlanExecutionError,
+    StateFile,
+    utcnow,
 )
-STATES = (PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED)
-TERMINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELLED)
 
 # Watcher-like defaults: a few migrations at once, at most two actions touching one host.
 DEFAULT_LIMITS = {
@@ -65,123 +57,6 @@ RESOURCE_SAMPLE = 10  # actions read before the run to tell a plan for another c
 UNVERIFIABLE = ("nop", "sleep")  # action types with no post-condition in the cloud
 RECHECK_SAMPLE = 20  # SUCCEEDED actions a resume re-reads beyond the parents it relies on
 CANCEL_POLL_S = 0.5  # how often the scheduler looks for a cancel while actions run
-
-
-class PlanExecutionError(Exception):
-    """The plan cannot be run (invalid, wrong state file, another run in progress); nothing was executed."""
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class StateFile:
-    """The progress of one plan on disk: ``{plan_id, model_digest, actions: {id: {state, ...}}}``."""
-
-    def __init__(self, path, plan, now=utcnow):
-        self.path = path
-        self.now = now
-        self._lock = threading.Lock()
-        self._flock = None
-        self.data = None
-        self.plan = plan
-
-    def acquire(self):
-        """Take an exclusive lock beside the state file so two runs never drive one plan."""
-        if self.path is None or fcntl is None:
-            return
-        directory = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(directory):
-            makedirs_private(directory)
-        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        os.fchmod(fd, 0o600)  # like the state file: 0600 whatever the umask or an older lock file
-        handle = os.fdopen(fd, "r+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            handle.close()
-            raise PlanExecutionError(
-                "another run (pid %s) holds the state file %s (lock %s.lock)" % (holder, self.path, self.path)
-            ) from None
-        # The holder's pid, for operators (and tests) who need to find the running executor.
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._flock = handle
-
-    def release(self):
-        if self._flock is not None:
-            self._flock.close()
-            self._flock = None
-
-    def load(self):
-        """Load the state (or start a fresh one); raise when it belongs to another plan."""
-        existing = None
-        if self.path and os.path.exists(self.path):
-            try:
-                with open(self.path) as handle:
-                    existing = json.load(handle)
-            except ValueError as exc:
-                raise PlanExecutionError("state file %s is not valid JSON: %s" % (self.path, exc)) from None
-            if not isinstance(existing, dict) or not isinstance(existing.get("actions"), dict):
-                raise PlanExecutionError("state file %s has no 'actions' mapping" % self.path)
-            if existing.get("plan_id") != self.plan.get("id"):
-                raise PlanExecutionError(
-                    "state file %s belongs to plan %s, not to plan %s"
-                    % (self.path, existing.get("plan_id"), self.plan.get("id"))
-                )
-        now = self.now()
-        data = existing or {
-            "plan_id": self.plan.get("id"),
-            "model_digest": self.plan.get("model_digest"),
-            "created": now,
-        }
-        data.setdefault("runs", 0)
-        actions = data.setdefault("actions", {})
-        for action in self.plan["actions"]:
-            entry = actions.setdefault(
-                action["id"], {"state": PENDING, "started": None, "finished": None, "error": None, "attempts": 0}
-            )
-            entry["type"] = action["type"]
-            entry["resource"] = action["resource"]
-            if entry.get("state") not in STATES:
-                raise PlanExecutionError(
-                    "state file %s: action %s has unknown state %r" % (self.path, action["id"], entry.get("state"))
-                )
-        self.data = data
-        return data
-
-    def entry(self, action_id):
-        return self.data["actions"][action_id]
-
-    def set(self, action_id, state, save=True, **fields):
-        with self._lock:
-            entry = self.data["actions"][action_id]
-            entry["state"] = state
-            entry.update(fields)
-            if save:
-                self.save()
-
-    def save(self):
-        if self.path is None:
-            return
-        self.data["updated"] = self.now()
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=".vigil-state-", dir=directory)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(self.data, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
 
 def normalize_limits(limits):

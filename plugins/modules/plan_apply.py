@@ -20,8 +20,13 @@ description:
   - Before each action its pre-condition is checked against the live cloud (server gone or
     moved elsewhere, destination host down or disabled, volume moved...). A stale action is
     skipped together with its dependents, or stops the plan, per I(on_stale).
-  - After every transition (PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED, with
-    timestamps, attempts and errors) the state file is rewritten atomically (mode 0600).
+  - Every transition (PENDING, ONGOING, SUCCEEDED, FAILED, SKIPPED, CANCELLED, with
+    timestamps, attempts and errors) is appended to the state file's journal
+    (C(<state_file>.journal)) and fsynced before anything is sent; the state file itself is a
+    JSON snapshot rewritten atomically at the start and end of a run (mode 0600).
+  - State, journal, lock and progress files are never opened through a symlink; a state file
+    owned by another user or writable by others, or a directory writable by everyone without
+    the sticky bit, is refused.
     Running the task again resumes the plan - a SUCCEEDED action is never executed again,
     an action left ONGOING by a crash is re-checked against the live cloud and waited for
     rather than sent again, FAILED, SKIPPED and CANCELLED actions are considered again.
@@ -45,7 +50,8 @@ options:
     description:
       - Path of the state file that records progress and makes re-runs resume.
       - Defaults to I(plan_file) with C(.state.json) appended, or to
-        I(state_dir)C(/<plan id>.json) when the plan is given as a variable.
+        I(state_dir)C(/<plan id>.json) when the plan is given as a variable; the plan id must
+        then be letters, digits, C(.), C(_) and C(-), not starting with C(.).
     type: path
   progress_file:
     description:
@@ -265,7 +271,12 @@ from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor impo
     PlanExecutionError,
     PlanExecutor,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.private_files import append_private
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import (
+    UnsafeFile,
+    open_private,
+    prepare_private_path,
+)
+from ansible_collections.vigil.openstack.plugins.module_utils.state_file import state_path_for_id
 
 
 def load_plan_file(path):
@@ -295,17 +306,31 @@ def default_state_file(params, plan):
         return params["state_file"]
     if params["plan_file"]:
         return params["plan_file"] + ".state.json"
-    return os.path.join(params["state_dir"], "%s.json" % plan.get("id", "plan"))
+    # The plan id names the file: one such as ../x must not land outside state_dir.
+    return state_path_for_id(params["state_dir"], plan.get("id", "plan"))
 
 
-def progress_logger(module, path, plan_id):
-    """The executor's log: timestamped lines appended to ``path`` and to the module log."""
+def progress_logger(module, path, plan_id, check_mode=False):
+    """The executor's log: timestamped lines appended to ``path`` and to the module log.
+
+    The file is opened once, before the run (never in check mode), so a symlink or a
+    foreign file under its name is refused before anything happens.
+    """
     lock = threading.Lock()
+    handle = None
+    if not check_mode:
+        try:
+            prepare_private_path(path)
+            handle = os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a")
+        except UnsafeFile as exc:
+            raise PlanExecutionError(str(exc)) from None
 
     def log(msg):
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with lock:
-            append_private(path, "%s %s\n" % (stamp, msg))
+        if handle is not None:
+            with lock:
+                handle.write("%s %s\n" % (stamp, msg))
+                handle.flush()  # tail -f sees each line as it happens
         module.log("vigil plan %s: %s" % (plan_id, msg))
 
     return log
@@ -372,7 +397,7 @@ def main():
         progress_file = p["progress_file"] or state_file + ".log"
         executor = PlanExecutor(
             plan,
-            log=progress_logger(module, progress_file, plan.get("id")),
+            log=progress_logger(module, progress_file, plan.get("id"), check_mode=module.check_mode),
             state_path=state_file,
             make_ctx=thread_ctx,
             on_stale=p["on_stale"],

@@ -21,8 +21,7 @@ What is checked (each a list of problems; empty = fine):
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from ansible_collections.vigil.openstack.plugins.module_utils import state_file as state_file_lib
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 BUSY = ("MIGRATING", "RESIZE", "VERIFY_RESIZE", "REVERT_RESIZE", "BUILD", "REBUILD")
@@ -279,10 +278,10 @@ def state_file_problems(twin, plan, state, finished=True):
 
 
 def read_state(state_file):
+    """The state as a re-run would see it: the snapshot plus its journal (mid-run too)."""
     if state_file is None:
         return None
-    path = Path(state_file)
-    return json.loads(path.read_text()) if path.exists() else None
+    return state_file_lib.read_state(state_file) or None
 
 
 def problems(twin, base, plan=None, state_file=None, allow_error=(), extra_allowed=None, finished=True):

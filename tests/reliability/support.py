@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
+from ansible_collections.vigil.openstack.plugins.module_utils.state_file import PlanExecutionError, read_state
 from vigil_twin.testing import running_twin, write_clouds_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,9 +192,10 @@ def wait_for(predicate, timeout=60.0, interval=0.02):
 
 
 def state_file_states(path):
+    """Action states as a re-run would read them now (snapshot plus journal), {} when unreadable."""
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        data = read_state(path)
+    except (OSError, ValueError, PlanExecutionError):
         return {}
     return {k: v["state"] for k, v in data.get("actions", {}).items()}
 

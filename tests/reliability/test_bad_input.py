@@ -393,3 +393,14 @@ def test_state_file_garbage(rtwin, tmp_path, scenario):
     result, _unused = apply(rtwin, tmp_path, chain_plan(rtwin))
     assert_clear(result, "not valid JSON")
     assert_unchanged(rtwin, base)
+
+
+def test_state_file_entry_not_a_mapping(rtwin, tmp_path, scenario):
+    scenario("bad input", "state file whose action entry is not a mapping", "refused naming the file and the action")
+    plan = chain_plan(rtwin)
+    (tmp_path / "plan.state.json").write_text(json.dumps({"plan_id": plan["id"], "actions": {"k0": "SUCCEEDED"}}))
+    base = capture(rtwin)
+    result, _unused = apply(rtwin, tmp_path, plan)
+    msg = assert_clear(result, "not a mapping")
+    assert "plan.state.json" in msg and "k0" in msg
+    assert_unchanged(rtwin, base)

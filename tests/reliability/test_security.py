@@ -7,6 +7,7 @@ users' passwords, the MAAS API key (and its secret part), and every Keystone tok
 issued during the run.
 """
 
+import json
 import os
 import shutil
 import stat
@@ -201,3 +202,143 @@ def test_module_secret_options_are_no_log():
         ):
             assert spec.get("no_log") is True, name
     assert os.path.exists(ROOT / "plugins" / "modules" / "metrics_info.py")
+
+
+# -- files as a careful daemon writes them (issue 15, item 1) -----------------------------------------
+def done_state(plan):
+    """A state file claiming every action of ``plan`` SUCCEEDED: what an attacker would plant."""
+    done = {"state": "SUCCEEDED", "started": "t", "finished": "t", "error": None, "attempts": 1}
+    return json.dumps({"plan_id": plan["id"], "actions": {a["id"]: dict(done) for a in plan["actions"]}})
+
+
+def apply_one(rtwin, tmp_path, **kw):
+    from support import apply_args, chain_plan, run_module, server
+
+    plan = chain_plan(rtwin, names=("vm2",))
+    args = apply_args(plan, kw.pop("state", tmp_path / "plan.state.json"))
+    args.update(kw)
+    result, out = run_module(tmp_path, "plan_apply", args, twin=rtwin)
+    return result, out, server(rtwin, "vm2")["host"]
+
+
+@pytest.mark.parametrize("name", ["lock", "progress log", "state file", "journal", "lock (hard link)"])
+def test_planted_link_changes_no_other_file(rtwin, tmp_path, scenario, name):
+    scenario(
+        "security",
+        "%s planted as a link to another file (e.g. root's) before plan_apply runs" % name,
+        "refused naming the file; the link's target unchanged; nothing sent",
+    )
+    from support import chain_plan
+
+    victim = tmp_path / "victim"
+    # The target is valid state JSON for this plan: followed, it would also mark every action done.
+    victim.write_text(done_state(chain_plan(rtwin, names=("vm2",))))
+    os.chmod(victim, 0o600)
+    before = (victim.read_bytes(), victim.stat().st_mode)
+    suffix = {"lock": ".lock", "progress log": ".log", "state file": "", "journal": ".journal"}.get(name, ".lock")
+    planted = tmp_path / ("plan.state.json" + suffix)
+    if "hard link" in name:
+        os.link(victim, planted)
+    else:
+        planted.symlink_to(victim)
+    result, out, host = apply_one(rtwin, tmp_path)
+    assert (victim.read_bytes(), victim.stat().st_mode) == before
+    if name == "journal":
+        # With no snapshot yet the journal is not read: the first save renames a new one over
+        # the link. Either way the planted target marks nothing done: the action runs.
+        assert not result.get("failed") and host == "cmp4", out
+        assert not planted.is_symlink()
+        return
+    assert result.get("failed"), out
+    assert str(planted) in result["msg"] and ("symbolic link" in result["msg"] or "hard links" in result["msg"])
+    assert "\n" not in result["msg"]
+    assert host == "cmp1"  # nothing ran
+
+
+def test_plan_id_cannot_escape_state_dir(rtwin, tmp_path, scenario):
+    scenario(
+        "security", "plan id '../x' with the default state file in state_dir", "refused; no file outside state_dir"
+    )
+    from support import apply_args, chain_plan, run_module
+
+    plan = chain_plan(rtwin, names=("vm2",))
+    plan["id"] = "../x"
+    state_dir = tmp_path / "state"
+    args = apply_args(plan, None, state_dir=str(state_dir))
+    del args["state_file"]
+    result, out = run_module(tmp_path, "plan_apply", args, twin=rtwin)
+    assert result.get("failed"), out
+    assert "'../x'" in result["msg"] and "state_file" in result["msg"]
+    assert sorted(p.name for p in tmp_path.rglob("x.json*")) == []
+
+
+@pytest.mark.parametrize("problem", ["owned by another user", "writable by others"])
+def test_untrusted_state_file_is_refused(rtwin, tmp_path, scenario, problem):
+    scenario(
+        "security",
+        "state file %s, claiming every action done" % problem,
+        "refused with a message naming the file and the problem; nothing skipped, nothing sent",
+    )
+    from support import chain_plan
+
+    state = tmp_path / "plan.state.json"
+    state.write_text(done_state(chain_plan(rtwin, names=("vm2",))))
+    if problem == "owned by another user":
+        os.chown(state, 65534, 65534)  # nobody
+        os.chmod(state, 0o600)
+        expected = "owned by uid 65534"
+    else:
+        os.chmod(state, 0o666)
+        expected = "writable by other users"
+    result, out, host = apply_one(rtwin, tmp_path)
+    assert result.get("failed"), out
+    assert str(state) in result["msg"] and expected in result["msg"], result["msg"]
+    assert host == "cmp1"
+
+
+@pytest.mark.parametrize("mode, refused", [(0o777, True), (0o1777, False)])
+def test_world_writable_directory_needs_the_sticky_bit(rtwin, tmp_path, scenario, mode, refused):
+    scenario(
+        "security",
+        "state file in a directory of mode %o" % mode,
+        "refused naming the directory" if refused else "allowed, like /tmp",
+    )
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, mode)
+    result, out, host = apply_one(rtwin, tmp_path, state=shared / "plan.state.json")
+    if refused:
+        assert result.get("failed") and str(shared) in result["msg"] and "not sticky" in result["msg"], out
+        assert host == "cmp1" and list(shared.iterdir()) == []
+    else:
+        assert not result.get("failed"), out
+        assert host == "cmp4"
+
+
+def test_temporary_file_of_a_killed_run_is_removed(rtwin, tmp_path, scenario):
+    scenario("security", "a temporary state file left by a killed run", "removed by the next run")
+    leftover = tmp_path / ".plan.state.json.tmp-x1y2z3"  # the name the executor gives it
+    leftover.write_text('{"plan_id": "half written')
+    result, out, _unused = apply_one(rtwin, tmp_path)
+    assert not result.get("failed"), out
+    assert not leftover.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_sdk_log_is_private_and_no_symlink_is_followed(rtwin, tmp_path, scenario):
+    scenario("security", "sdk_log_path (every API response at DEBUG)", "created 0600; a symlink there is refused")
+    from support import run_module
+
+    log = tmp_path / "sdk.log"
+    args = {"cloud": "vigil-twin", "sdk_log_path": str(log), "sdk_log_level": "DEBUG"}
+    result, out = run_module(tmp_path, "identity_info", args, twin=rtwin)
+    assert not result.get("failed"), out
+    assert log.stat().st_size > 0 and stat.S_IMODE(log.stat().st_mode) == 0o600
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    (tmp_path / "planted.log").symlink_to(victim)
+    result, out = run_module(
+        tmp_path, "identity_info", dict(args, sdk_log_path=str(tmp_path / "planted.log")), twin=rtwin
+    )
+    assert result.get("failed") and "symbolic link" in result["msg"], out
+    assert victim.read_text() == "keep\n"
