@@ -38,6 +38,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.state_file import 
     SUCCEEDED,
     TERMINAL,
     PlanExecutionError,
+    PlanLock,
     StateFile,
     utcnow,
 )
@@ -92,6 +93,7 @@ class PlanExecutor:
         only=None,
         retry_failed=False,
         on_drift="stop",
+        plan_lock_dir=None,
     ):
         if on_stale not in ("skip", "stop"):
             raise PlanExecutionError("on_stale must be skip or stop, got %r" % on_stale)
@@ -112,8 +114,11 @@ class PlanExecutor:
         self.retry_failed = bool(retry_failed)
         self.on_drift = on_drift
         self.state = StateFile(state_path, plan, now=now)
+        # one run per plan, whatever state file (None: the state file's own lock only)
+        self.plan_lock = PlanLock(plan_lock_dir, plan.get("id"), state_path) if plan_lock_dir else None
         self.results = {}
         self.stopped = None  # reason the plan stopped early
+        self._cursor = 0  # first action of the plan that may still become ready (see _ready)
         self.drifted = []  # actions recorded SUCCEEDED that no longer hold (run again under on_drift: rerun)
         # Set by cancel() (a signal handler): executors' waits end, nothing new starts.
         self.cancelled = threading.Event()
@@ -334,12 +339,18 @@ class PlanExecutor:
         if check_mode:
             self.state.load()
             return self._check_mode()
-        self.state.acquire()
+        if self.plan_lock is not None:
+            self.plan_lock.acquire()
         try:
-            self.state.load()
-            return self._run()
+            self.state.acquire()
+            try:
+                self.state.load()
+                return self._run()
+            finally:
+                self.state.release()
         finally:
-            self.state.release()
+            if self.plan_lock is not None:
+                self.plan_lock.release()
 
     def _run(self):
         self.check_resources(self.context())  # before the state file is first written
@@ -378,13 +389,16 @@ class PlanExecutor:
 
         running = {}
         local = threading.local()
+        self._cursor = 0
         with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-apply") as pool:
             while True:
                 if self.cancelled.is_set():
                     self._stop("cancelled: %s" % self.cancel_reason)
                 if not self.stopped:
                     starting = []
-                    for aid in list(self._ready(running)):
+                    for aid in self._ready(running):
+                        if len(running) + len(starting) >= self.limits["total"]:
+                            break  # full: looking further down the plan cannot start anything
                         if not self._fits(aid, list(running.values()) + starting):
                             continue
                         entry = self.state.entry(aid)
@@ -419,8 +433,16 @@ class PlanExecutor:
         return self.summary()
 
     def _ready(self, running):
+        # Actions at the front of the plan that are settled for this run never become ready
+        # again: skip them once, so each scheduler step does not rescan the whole plan.
+        cursor = self._cursor
+        while cursor < len(self.order) and (
+            not self.selected(self.order[cursor]) or self.state.entry(self.order[cursor])["state"] in TERMINAL
+        ):
+            cursor += 1
+        self._cursor = cursor
         busy = set(running.values())
-        for aid in self.order:
+        for aid in self.order[cursor:]:
             if aid in busy or self.state.entry(aid)["state"] != PENDING or not self.selected(aid):
                 continue
             parents = self.actions[aid].get("parents") or ()

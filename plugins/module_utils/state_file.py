@@ -25,6 +25,7 @@ __metaclass__ = type
 
 import datetime
 import glob
+import hashlib
 import json
 import os
 import re
@@ -151,27 +152,11 @@ class StateFile:
         """Take an exclusive lock beside the state file so two runs never drive one plan."""
         if self.path is None or fcntl is None:
             return
-        try:
-            prepare_private_path(self.path)
-            fd = open_private(self.path + ".lock", os.O_RDWR | os.O_CREAT)
-        except UnsafeFile as exc:
-            raise PlanExecutionError(str(exc)) from None
-        handle = os.fdopen(fd, "r+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            handle.close()
+        handle, holder = take_lock(self.path + ".lock", str(os.getpid()))
+        if handle is None:
             raise PlanExecutionError(
                 "another run (pid %s) holds the state file %s (lock %s.lock)" % (holder, self.path, self.path)
-            ) from None
-        # The holder's pid, for operators (and tests) who need to find the running executor;
-        # written only once the lock is ours, so a refused run never clobbers it.
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+            )
         self._flock = handle
         self._remove_temp_files()
 
@@ -382,6 +367,68 @@ class StateFile:
             pass
         finally:
             os.close(fd)
+
+
+def take_lock(path, note):
+    """Hold an exclusive ``flock`` on ``path`` (a private file): ``(handle, None)``, or
+    ``(None, what the holder wrote)`` when another process holds it. ``note`` is written
+    into the file only once the lock is ours, so a refused run never clobbers the holder's.
+    """
+    try:
+        prepare_private_path(path)
+        fd = open_private(path, os.O_RDWR | os.O_CREAT)
+    except UnsafeFile as exc:
+        raise PlanExecutionError(str(exc)) from None
+    handle = os.fdopen(fd, "r+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        return None, holder
+    handle.seek(0)
+    handle.truncate()
+    handle.write(note)
+    handle.flush()
+    return handle, None
+
+
+class PlanLock:
+    """One run per plan on this controller, whatever state file each run was given.
+
+    The state file's own lock cannot see a second run started with another ``state_file``:
+    both would send the same migrations (Nova answers the second with 409s). The lock lives in
+    ``directory`` (plan_apply's ``state_dir``), named by a digest of the plan id.
+    """
+
+    def __init__(self, directory, plan_id, state_path):
+        digest = hashlib.sha256(str(plan_id).encode("utf-8")).hexdigest()[:20]
+        self.path = os.path.join(os.path.expanduser(directory), "plan-%s.lock" % digest)
+        self.plan_id, self.state_path = plan_id, state_path
+        self._handle = None
+
+    def acquire(self):
+        if fcntl is None:
+            return
+        note = json.dumps({"pid": os.getpid(), "state_file": self.state_path})
+        handle, holder = take_lock(self.path, note)
+        if handle is None:
+            try:
+                other = json.loads(holder)
+            except ValueError:
+                other = {"pid": holder}
+            raise PlanExecutionError(
+                "another vigil run (pid %s) is applying plan %s with the state file %s; two runs would send "
+                "the same actions twice: wait for it to end or stop it (lock %s)"
+                % (other.get("pid", "?"), self.plan_id, other.get("state_file") or "?", self.path)
+            )
+        self._handle = handle
+
+    def release(self):
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def read_state(path):

@@ -64,6 +64,8 @@ options:
   state_dir:
     description:
       - Directory of state files when neither I(state_file) nor I(plan_file) is given.
+      - Also holds one lock per plan (C(plan-<digest>.lock)), so that a second run of the same
+        plan on this controller is refused even when it was given another I(state_file).
     type: path
     default: ~/.vigil/state
   on_failure:
@@ -407,6 +409,7 @@ def main():
             only=p["only"],
             retry_failed=p["retry_failed"],
             on_drift=p["on_drift"],
+            plan_lock_dir=p["state_dir"],
         )
         cancel_on_signals(executor)
         result = executor.run(check_mode=module.check_mode)

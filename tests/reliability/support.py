@@ -172,7 +172,14 @@ def start_module(tmp_path, module, args, twin=None, env=None):
 
 
 def apply_args(plan, state_file, **kw):
-    args = {"cloud": "vigil-twin", "plan": plan, "state_file": str(state_file), "poll_interval": 0.05}
+    # state_dir holds the per-plan lock: keep it beside the state file, out of the user's home
+    args = {
+        "cloud": "vigil-twin",
+        "plan": plan,
+        "state_file": str(state_file),
+        "state_dir": str(Path(state_file).parent),
+        "poll_interval": 0.05,
+    }
     args.update(kw)
     return args
 

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from invariants import action_calls, assert_invariants, capture
+from invariants import action_calls, assert_invariants, capture, read_state
 from support import apply_args, chain_plan, module_cmd, module_env, run_module, start_twin, state_file_states, states
 
 SPEED = 2.0  # a small server's live migration takes a few seconds: the signal lands inside one
@@ -64,7 +64,7 @@ def test_signal_cancels_cleanly_and_the_next_run_finishes(stack, tmp_path, scena
         "k3": "CANCELLED",
         "k4": "CANCELLED",
     }
-    recorded = json.loads(state_file.read_text())["actions"]
+    recorded = read_state(state_file)["actions"]
     started_after = [aid for aid, e in recorded.items() if e.get("started") and iso(e["started"]) > signalled]
     assert started_after == [], "started after the signal: %s" % started_after
     # The next run waits for k1 (still migrating or done) instead of sending it again.

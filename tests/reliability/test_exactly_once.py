@@ -7,8 +7,19 @@ Mutating requests now reach vigil's own "did it land?" check instead.
 """
 
 import pytest
-from invariants import assert_invariants, capture, new_requests, nova_actions_since
-from support import apply_args, mixed_plan, run_module, server, server_id
+from invariants import action_calls, assert_invariants, capture, new_requests, nova_actions_since
+from support import (
+    apply_args,
+    chain_plan,
+    mixed_plan,
+    run_module,
+    server,
+    server_id,
+    start_module,
+    start_twin,
+    state_file_states,
+    wait_for,
+)
 
 ALL = dict.fromkeys(["s3", "m4", "m5", "p3", "c3", "m6", "v1", "s5", "p5"], "SUCCEEDED")
 CASES = {
@@ -45,3 +56,35 @@ def test_lost_answer_after_an_accepted_call(rtwin, tmp_path, scenario, call, ans
     assert not rtwin.cloud.faults.state()["named"], "the fault never fired"
     assert server(rtwin, name)["status"] in ("ACTIVE", "SHUTOFF")
     assert_invariants(rtwin, base, plan=plan, state_file=tmp_path / "plan.state.json")
+
+
+def test_second_run_of_a_plan_with_another_state_file_is_refused(stack, tmp_path, scenario):
+    scenario(
+        "exactly once",
+        "a second plan_apply of the same plan, given another state_file, while the first runs",
+        "refused at once naming the running pid and its state file; every action still runs once",
+    )
+    twin = start_twin(stack, tmp_path, speed=2.0)
+    plan = chain_plan(twin)
+    base = capture(twin)
+    first_state = tmp_path / "first.state.json"
+    first = start_module(tmp_path, "plan_apply", apply_args(plan, first_state), twin=twin)
+    try:
+        wait_for(lambda: state_file_states(first_state).get("k0") == "ONGOING")
+        second_state = tmp_path / "other" / "second.state.json"
+        result, out = run_module(
+            tmp_path, "plan_apply", apply_args(plan, second_state, state_dir=str(tmp_path)), twin=twin
+        )
+        assert result.get("failed"), out
+        assert "another vigil run (pid %d) is applying plan %s" % (first.pid, plan["id"]) in result["msg"], result
+        assert str(first_state) in result["msg"]
+        assert not second_state.exists()
+        twin.cloud.clock.speed = 50.0
+        assert first.wait(timeout=120) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert set(state_file_states(first_state).values()) == {"SUCCEEDED"}
+    assert {a["id"]: action_calls(twin, base, a) for a in plan["actions"]} == dict.fromkeys(
+        [a["id"] for a in plan["actions"]], 1
+    )
