@@ -126,6 +126,28 @@ def random_fit(
     return model
 
 
+def add_load(model, seed=0):
+    """Measured load per server (the metrics table): cpu_util_pct ~ Beta(1.2, 5) (mean 19 %,
+    a long tail of busy servers), ram_used_mb 50-95 % of the flavor's RAM. Replaces any
+    metrics table. vm_workload_consolidation reads it; allocation-based strategies do not."""
+    rng = np.random.default_rng([seed, 1])
+    inst = model["instances"]
+    n = len(inst)
+    cpu = rng.beta(1.2, 5.0, n) * 100.0
+    ram = inst["memory_mb"].to_numpy(float) * rng.uniform(0.5, 0.95, n)
+    uuids = inst["uuid"].tolist()
+    cols = {
+        "resource_type": ["instance"] * (2 * n),
+        "resource_id": uuids + uuids,
+        "metric": ["cpu_util_pct"] * n + ["ram_used_mb"] * n,
+        "aggregate": ["mean"] * (2 * n),
+        "period_s": [3600] * (2 * n),
+        "value": cpu.tolist() + ram.tolist(),
+    }
+    model["metrics"] = frame.from_columns("metrics", cols)
+    return model
+
+
 def _server_groups(rng, rows, fraction):
     """Groups that hold where the servers already are: affinity members share a host,
     anti-affinity members are on distinct hosts of one AZ. Hard and soft policies alternate.

@@ -8,7 +8,7 @@ from pathlib import Path
 import oracle
 import pytest
 from modelgen import instances_frame, nodes_frame, with_usage
-from randomfit import random_fit
+from randomfit import add_load, random_fit
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
 
@@ -338,6 +338,18 @@ def test_random_fit_options():
     need = inst[inst["required_traits"].map(len) > 0]
     assert len(need) and set(need["host"]) <= set(m["nodes"][m["nodes"]["traits"].map(len) > 0]["hostname"])
     assert oracle.lower_bound(m)["zones"]["az0"]["forced"] > 0
+
+
+def test_random_fit_load():
+    m = add_load(random_fit(2, hosts=40), 2)
+    met = m["metrics"]
+    cpu = met[met["metric"] == "cpu_util_pct"]["value"]
+    ram = met[met["metric"] == "ram_used_mb"].set_index("resource_id")["value"]
+    assert len(cpu) == len(ram) == len(m["instances"])
+    assert 0 <= cpu.min() and cpu.max() <= 100 and 12 < cpu.mean() < 26
+    flavor = m["instances"].set_index("uuid")["memory_mb"]
+    assert ((ram / flavor[ram.index]).between(0.5, 0.95)).all()
+    assert add_load(random_fit(2, hosts=40), 2)["metrics"].equals(met)
 
 
 @pytest.mark.parametrize("name", ["oracle.py", "randomfit.py"])
