@@ -1,57 +1,51 @@
-"""Plan quality against OpenStack Watcher's own strategies on the same models.
+"""Plan quality against OpenStack Watcher's own strategies on the same models, in one run.
 
-Issue targets: node_resource_consolidation never releases fewer hosts than Watcher's, nor
-uses more migrations for the same released hosts; workload_stabilization lowers the
-standard deviation of host cpu load at least as much as Watcher's, with fewer or equal
-migrations (both measured on the final placement by the same function here). Runs Watcher 17 offline (bench/_watcher_side.py)
-under a Python that has python-watcher, given by --watcher-python or $WATCHER_PYTHON
-(e.g. `python3 -m venv /tmp/w && /tmp/w/bin/pip install python-watcher==17.0.0`); without
-one it says so and exits 0.
+Random fit (issue 13): on random-fit clouds (tests/unit/randomfit.py: 1 000 hosts / 20 000
+servers, 3 AZs, 3 % of hosts disabled; and the same without disabled hosts, since Watcher
+re-enables disabled hosts to fill them and vigil does not), vigil's node_resource_consolidation
+(the goal's default) against Watcher 17's vm_workload_consolidation, its best consolidator,
+run once per AZ (Watcher's strategy has no notion of AZ; an operator audits each AZ) and with
+no measurements, so that it packs by allocation as vigil's strategy does; disks are in both
+models. Both plans are replayed by tests/unit/oracle.py, which measures hosts in use, gap to
+the lower bound, migrations and RAM moved the same way for both. Targets: vigil's plan uses
+no more hosts than Watcher's; seconds are compared as a ratio measured in this run (Watcher's
+time is inside its process, model building and interpreter start excluded).
 
-The models are generated (tests/unit/modelgen.py) with the constraints both sides know:
-one AZ, no server groups, every server ACTIVE and live-migratable, disk not binding
-(Watcher's strategy checks vCPU and RAM only). Both run with host_choice=specify.
+Small clusters (the first comparison, on tests/unit/modelgen.py's half-capacity clusters:
+case names start with "modelgen-"): one AZ, no server groups, every server ACTIVE and
+live-migratable, disk not binding; node_resource_consolidation never releases fewer hosts than
+Watcher's node_resource_consolidation, nor uses more migrations for the same released hosts;
+workload_stabilization lowers the standard deviation of host cpu load at least as much as
+Watcher's, with fewer or equal migrations (both measured on the final placement by the same
+function here).
 
-Usage: python bench/watcher_compare.py [--watcher-python PATH] [--seeds 5]
+Runs Watcher offline (bench/_watcher_side.py) under a Python that has python-watcher, given
+by --watcher-python or $WATCHER_PYTHON (e.g. `python3 -m venv /tmp/w && /tmp/w/bin/pip install
+python-watcher==17.0.0`); without one it says so and exits 0.
+
+Usage: python bench/watcher_compare.py [--watcher-python PATH] [--seeds 3] [--randomfit-seeds 1,2]
+                                       [--randomfit-hosts 1000] [--only randomfit|small]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / ".collections"), str(ROOT / "tests" / "unit"), str(Path(__file__).parent)]
 
+import _referee  # noqa: E402
 import numpy as np  # noqa: E402
+from _referee import run_watcher  # noqa: E402
 from common import Reporter, timed  # noqa: E402
 from modelgen import add_metrics, random_model  # noqa: E402
 
-from ansible_collections.vigil.openstack.plugins.module_utils.model import frame  # noqa: E402
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
 
 SIZES = [(20, 200), (50, 600), (100, 1500)]
-
-
-def run_watcher(python, model, strategy, params):
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump({k: frame.to_split(v) for k, v in model.items()}, fh)
-    try:
-        with timed() as t:
-            out = subprocess.run(
-                [python, str(Path(__file__).parent / "_watcher_side.py"), fh.name, strategy, json.dumps(params)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-    finally:
-        os.unlink(fh.name)
-    return json.loads(out.stdout.strip().splitlines()[-1]), t["seconds"]
 
 
 def cpu_std(model, moves):
@@ -68,7 +62,7 @@ def cpu_std(model, moves):
 def stabilization(rep, python, seeds):
     for hosts, instances in SIZES[:2]:
         for seed in range(seeds):
-            case = "stabilization/%dx%d/seed%d" % (hosts, instances, seed)
+            case = "modelgen-stabilization/%dx%d/seed%d" % (hosts, instances, seed)
             m = add_metrics(random_model(seed, hosts=hosts, instances=instances, fill=0.5, odd_states=False), seed)
             plan = registry.run(
                 m, "workload_balancing", "workload_stabilization", {"metrics": ["cpu"], "thresholds": {"cpu": 0.05}}
@@ -103,19 +97,38 @@ def stabilization(rep, python, seeds):
             rep.emit(case, "migrations_watcher", w["migrations"], "count")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--watcher-python", default=os.environ.get("WATCHER_PYTHON"))
-    ap.add_argument("--seeds", type=int, default=3)
-    args = ap.parse_args()
-    if not args.watcher_python:
-        print("watcher_compare: no --watcher-python / $WATCHER_PYTHON; skipped", file=sys.stderr)
-        return 0
-    rep = Reporter("watcher_compare")
+def randomfit(rep, python, hosts, seeds):
+    totals = {"vigil": 0, "watcher": 0, "vigil_s": 0.0, "watcher_s": 0.0}
+    for seed in seeds:
+        for kw in ({}, {"disabled": 0.0}):
+            case, model, bound = _referee.cluster(hosts, seed, **kw)
+            _referee.emit_cluster(rep, case, model, bound)
+            ours = {}
+            for strategy in ("node_resource_consolidation", "vm_workload_consolidation"):
+                plan, seconds = _referee.run_vigil(model, strategy)
+                v = _referee.emit_plan(rep, "%s/%s" % (case, strategy), model, bound, plan, seconds, judged=False)
+                ours[strategy] = (v, seconds)
+            w, w_seconds = _referee.run_watcher_consolidation(rep, case, model, bound, python)
+            v, seconds = ours["node_resource_consolidation"]
+            rep.emit(case, "hosts_in_use_vigil_minus_watcher", v.hosts_in_use_after - w.hosts_in_use_after, "count", 0)
+            rep.emit(case, "migrations_vigil_minus_watcher", v.migrations - w.migrations, "count")
+            rep.emit(case, "seconds_ratio_watcher_over_vigil", w_seconds / seconds, "ratio", 1.0, better="higher")
+            totals["vigil"] += v.hosts_in_use_after
+            totals["watcher"] += w.hosts_in_use_after
+            totals["vigil_s"] += seconds
+            totals["watcher_s"] += w_seconds
+    all_case = "randomfit-%d-all" % hosts
+    rep.emit(all_case, "hosts_in_use_ratio_vigil_over_watcher", totals["vigil"] / totals["watcher"], "ratio", 1.0)
+    rep.emit(
+        all_case, "seconds_ratio_watcher_over_vigil", totals["watcher_s"] / totals["vigil_s"], "ratio", 1.0, "higher"
+    )
+
+
+def small(rep, python, seeds):
     totals = {"ours": 0, "watcher": 0}
     for hosts, instances in SIZES:
-        for seed in range(args.seeds):
-            case = "%dx%d/seed%d" % (hosts, instances, seed)
+        for seed in range(seeds):
+            case = "modelgen-%dx%d/seed%d" % (hosts, instances, seed)
             m = random_model(seed, hosts=hosts, instances=instances, fill=0.5, odd_states=False)
             m["nodes"]["disk_gb_total"] = 100000  # Watcher ignores disk: keep it out of the comparison
             with timed() as t:
@@ -124,7 +137,7 @@ def main() -> int:
                 )
             ours_released = plan["efficacy"]["emptied_compute_nodes_count"]
             ours_moves = plan["efficacy"]["instance_migrations_count"]
-            w, tw = run_watcher(args.watcher_python, m, "node_resource_consolidation", {"host_choice": "specify"})
+            w, tw = run_watcher(python, m, "node_resource_consolidation", {"host_choice": "specify"})
             w_released, w_moves = len(w["emptied"]), w["migrations"]
             totals["ours"] += ours_released
             totals["watcher"] += w_released
@@ -138,14 +151,33 @@ def main() -> int:
             rep.emit(case, "seconds_vigil", t["seconds"], "s")
             rep.emit(case, "seconds_watcher_incl_startup", tw, "s")
     rep.emit(
-        "all",
+        "modelgen-all",
         "released_hosts_ratio_vigil_over_watcher",
         totals["ours"] / max(totals["watcher"], 1),
         "ratio",
         1.0,
         better="higher",
     )
-    stabilization(rep, args.watcher_python, args.seeds)
+    stabilization(rep, python, seeds)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--watcher-python", default=os.environ.get("WATCHER_PYTHON"))
+    ap.add_argument("--seeds", type=int, default=3, help="seeds of the small clusters")
+    ap.add_argument("--randomfit-seeds", default="1,2")
+    ap.add_argument("--randomfit-hosts", type=int, default=1000)
+    ap.add_argument("--only", choices=("randomfit", "small"), default=None)
+    args = ap.parse_args()
+    if not args.watcher_python:
+        print("watcher_compare: no --watcher-python / $WATCHER_PYTHON; skipped", file=sys.stderr)
+        return 0
+    rep = Reporter("watcher_compare")
+    if args.only != "small":
+        seeds = [int(s) for s in args.randomfit_seeds.split(",")]
+        randomfit(rep, args.watcher_python, args.randomfit_hosts, seeds)
+    if args.only != "randomfit":
+        small(rep, args.watcher_python, args.seeds)
     return 1 if rep.failed else 0
 
 

@@ -1,7 +1,14 @@
 # -*- coding: utf-8 -*-
-"""Independent checks that a plan honours every constraint of the model (used by tests)."""
+"""Checks that a plan honours every constraint of the model (used by tests).
+
+The independent part is oracle.py, which shares no code with the strategies; its findings
+come first. The rest replays the plan through the constraint layer's own Placement (so it
+cannot catch a wrong rule there) for what the oracle does not referee: Nova's aggregate
+metadata filters, and every wave schedule the planner's DAG allows under concurrency limits.
+"""
 
 import numpy as np
+import oracle
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
 from ansible_collections.vigil.openstack.plugins.module_utils import planner
@@ -26,10 +33,12 @@ def _ancestors(actions):
     return anc
 
 
-def plan_violations(model, plan, limits=None):
+def plan_violations(model, plan, limits=None, referee=True):
+    """Every finding; referee=False leaves out the oracle's (for callers that ran it themselves)."""
     errors = list(planlib.validate_plan(plan))
     if errors:
         return errors
+    errors = ["oracle: " + e for e in oracle.violations(model, plan)] if referee else []
     opts = {k: plan["parameters"][k] for k in OPTION_KEYS if k in plan["parameters"]}
     if plan["parameters"].get("disable_live_migration"):  # host_maintenance: active servers go cold
         opts.update(allow_live=False, allow_cold_active=True)

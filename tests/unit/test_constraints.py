@@ -2,11 +2,13 @@
 """constraints.py: the Placement state, each constraint, and a property test over strategies."""
 
 import numpy as np
+import oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from modelgen import add_metrics, instances_frame, nodes_frame, random_model, with_usage
 from plancheck import plan_violations
+from randomfit import random_fit
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints, registry
@@ -288,7 +290,44 @@ def test_property_strategies_never_break_constraints(
     if metrics:
         add_metrics(m, seed, coverage=metrics)
     p = registry.run(m, goal, strategy, _params(strategy, params, m, data))
-    assert plan_violations(m, p) == []
+    refereed(m, p)
+
+
+def refereed(m, p):
+    """The plan passes the independent oracle, its claims match the oracle's replay, and no
+    plan beats the lower bound; then plancheck's schedule and aggregate-metadata checks."""
+    v = oracle.check(m, p)
+    assert v.violations == []
+    eff = p["efficacy"]
+    if "hosts_in_use_after" in eff and not v.unplaced:
+        assert eff["hosts_in_use_after"] == v.hosts_in_use_after
+        assert v.hosts_in_use_after >= oracle.lower_bound(m, p["parameters"])["bound"]
+    assert plan_violations(m, p, referee=False) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    hosts=st.integers(3, 40),
+    per_host=st.integers(0, 30),
+    azs=st.integers(1, 3),
+    disabled=st.sampled_from([0.0, 0.05, 0.2]),
+    odd=st.sampled_from([0.0, 0.02, 0.1]),
+    groups=st.sampled_from([0.0, 0.1, 0.3]),
+    traits=st.sampled_from([0.0, 0.3]),
+    case=st.sampled_from(_cases()),
+    data=st.data(),
+)
+def test_property_strategies_on_random_fit_clouds(
+    seed, hosts, per_host, azs, disabled, odd, groups, traits, case, data
+):
+    """Clouds filled at random up to full hosts (randomfit.py), refereed by the oracle."""
+    goal, strategy, params = case
+    m = random_fit(
+        seed, hosts, per_host, azs, disabled, shutoff=odd, locked=odd / 2, pinned=odd / 2, groups=groups, traits=traits
+    )
+    add_metrics(m, seed)
+    refereed(m, registry.run(m, goal, strategy, _params(strategy, params, m, data)))
 
 
 def test_network_agent_down_is_not_a_destination():
