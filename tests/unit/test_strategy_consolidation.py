@@ -2,6 +2,8 @@
 """node_resource_consolidation: known optimum, lower bound, plan shape."""
 
 import oracle
+import pytest
+import randomfit
 from modelgen import instances_frame, nodes_frame, random_model, with_usage
 from plancheck import plan_violations
 
@@ -80,6 +82,22 @@ def test_generated_cluster_quality_and_waves():
         assert all(
             sum(1 for x in w if x in {a["id"] for a in p["actions"] if a["type"] == "migrate"}) <= 5 for w in waves
         )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_fit_clouds_reach_the_referees_bound(seed):
+    """Clouds filled at random (not by vigil's generator), judged by the independent oracle and
+    its own lower bound: at most 5 % + 1 host above it, no rule broken, every migration needed."""
+    m = randomfit.random_fit(seed=seed, hosts=150, per_host=20, azs=3)
+    p = registry.run(m, "server_consolidation", "node_resource_consolidation")
+    bound = oracle.lower_bound(m, p["parameters"])["bound"]
+    v = oracle.check(m, p)
+    assert v.violations == [], v.violations[:5]
+    assert v.hosts_in_use_after <= bound * 1.05 + 1, (v.hosts_in_use_after, bound)
+    # No server moves twice, and a server moves only off a host that ends up empty.
+    assert v.migrations == len({a["resource"] for a in p["actions"] if a["type"] == "migrate"})
+    sources = {a["input"]["source_node"] for a in p["actions"] if a["type"] == "migrate"}
+    assert not sources & set(v.placement.values())
 
 
 def test_exact_mode_small_clusters():

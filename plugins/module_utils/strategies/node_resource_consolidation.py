@@ -66,15 +66,22 @@ PARAMS = params_schema(
 def run(ctx):
     p = ctx.params
     pl = ctx.placement()
-    bound = packing.consolidation_bound(pl)
-    counts = pl.host_counts()
-    load = (pl.used / packing.norm(pl)).sum(axis=1)
-    sources = pl.host_in_scope & (counts > 0)
-    order = np.nonzero(sources)[0]
-    order = order[np.lexsort((counts[order], load[order]))]
+    bounds = packing.zone_bounds(pl)
+    bound = int(sum(bounds.values()))
+    before = pl.host_counts()
     released = _exact(ctx, pl, bound) if p["exact"] else None
+    if released is None and p["max_migrations"] is None:
+        packing.pack_zones(pl, bounds)
     if released is None:
-        released = packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=p["max_migrations"])
+        # Then (or, under a migration budget, only) empty whole hosts, least loaded first.
+        counts = pl.host_counts()
+        load = (pl.used / packing.norm(pl)).sum(axis=1)
+        order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
+        order = order[np.lexsort((counts[order], load[order]))]
+        budget = None if p["max_migrations"] is None else p["max_migrations"]
+        packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=budget)
+        after = pl.host_counts()
+        released = [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
     for i in np.nonzero(~pl.movable & pl.inst_in_scope)[0][:20]:
         ctx.warn(pl.uuids[i], "stays on %s: %s" % (pl.hostnames[pl.inst_host[i]], pl.reason[i]))
 

@@ -90,6 +90,113 @@ def drain_hosts(pl, order, dest_ok, stop_at=None, item_key=None, extra_free=None
     return released
 
 
+# How far the keep-set search moves towards "keep the hosts with the most servers" once the
+# fewest hosts is known: binary steps between capacity-first (1.0) and servers-first (0.0).
+KEEP_WEIGHT_STEPS = 4
+
+
+def dot_fit(pl, i, mask):
+    """Host in ``mask`` whose free room best matches instance ``i``'s shape; -1 if none.
+
+    Dot product of the normalised demand and free vectors: a host with room where this
+    server is large is preferred, which keeps the residual room of every host usable by
+    the next servers (vector bin packing's dot-product heuristic).
+    """
+    cand = np.nonzero(mask)[0]
+    if not len(cand):
+        return -1
+    return int(cand[np.argmax((pl.free[cand] * (pl.demand[i] / (pl.norm * pl.norm))).sum(axis=1))])
+
+
+def _fill(pl, zone, keep, order_key):
+    """Move every server off the zone's hosts outside ``keep`` onto ``keep`` (largest first).
+
+    True with the moves applied, or False with nothing changed (rolled back).
+    """
+    sp = pl.savepoint()
+    movers = np.nonzero(np.isin(pl.inst_host, np.nonzero(zone & ~keep)[0]))[0]
+    dest = keep & pl.host_ok
+    for i in movers[np.argsort(-order_key[movers], kind="stable")]:
+        h = dot_fit(pl, i, pl.candidates(i, dest))
+        if h < 0:
+            pl.rollback(sp)
+            return False
+        pl.move(i, h, check=False)  # candidates() checked every constraint
+    return True
+
+
+def pack_zones(pl, bounds):
+    """Consolidate each zone onto the fewest hosts it can keep, then keep the most servers still.
+
+    Per zone (availability zone and aggregate set: servers never leave theirs), hosts that
+    must stay (an unmovable server) are kept; the others are ranked by a score mixing their
+    capacity (big hosts hold the most) and their servers (those stay put). The fewest hosts
+    ``k`` is searched upwards from the zone's lower bound with the capacity-first ranking:
+    a trial moves every server off the hosts not kept, largest first, each to the kept host
+    of best shape (``dot_fit``), and is undone unless all fit. At that ``k`` the ranking is
+    then moved towards servers-first as far as the trial still fits, which saves migrations
+    at no cost in hosts. A zone where even keeping every host fails is left as it is.
+    Returns the zones' kept-host masks, for a finishing drain.
+    """
+    counts = pl.host_counts()
+    size = (pl.demand / pl.norm).sum(axis=1)
+    capacity = (pl.cap / pl.norm).sum(axis=1)
+    forced = np.zeros(pl.H, dtype=bool)
+    forced[pl.inst_host[~pl.movable & (pl.inst_host >= 0)]] = True
+    scope = pl.host_in_scope & (pl.host_ok | (counts > 0))
+    kept = []
+    for z in np.unique(pl.zone[scope]):
+        zone = scope & (pl.zone == z)
+        keepable = np.nonzero(zone & pl.host_ok & ~forced)[0]
+        if not len(keepable):
+            continue
+        must = zone & forced
+        cap_score = capacity[keepable] / capacity[keepable].max()
+        servers_score = counts[keepable] / max(float(counts[keepable].max()), 1.0)
+
+        def keep_set(k, weight, keepable=keepable, must=must, cap_score=cap_score, servers_score=servers_score):
+            score = weight * cap_score + (1.0 - weight) * servers_score
+            keep = must.copy()
+            keep[keepable[np.argsort(-score, kind="stable")][: max(0, k - int(must.sum()))]] = True
+            return keep
+
+        def fits(k, weight, zone=zone, keep_set=keep_set):
+            sp = pl.savepoint()
+            if _fill(pl, zone, keep_set(k, weight), size):
+                pl.rollback(sp)
+                return True
+            return False
+
+        low, high = max(int(bounds.get(int(z), 0)), int(must.sum())), int(must.sum()) + len(keepable)
+        if not fits(high, 1.0):
+            continue
+        step = 1  # the fewest hosts is usually a few above the bound: gallop up, then bisect
+        while low + step - 1 < high and not fits(low + step - 1, 1.0):
+            low, step = low + step, step * 2
+        high = min(high, low + step - 1)
+        while low < high:
+            mid = (low + high) // 2
+            if fits(mid, 1.0):
+                high = mid
+            else:
+                low = mid + 1
+        weight_ok, weight_bad = 1.0, None
+        if fits(low, 0.0):
+            weight_ok = 0.0
+        else:
+            weight_bad = 0.0
+            for _unused in range(KEEP_WEIGHT_STEPS):
+                mid = (weight_ok + weight_bad) / 2.0
+                if fits(low, mid):
+                    weight_ok = mid
+                else:
+                    weight_bad = mid
+        keep = keep_set(low, weight_ok)
+        _fill(pl, zone, keep, size)
+        kept.append(keep)
+    return kept
+
+
 def disable_empty(pl, acts, reason, first=()):
     """Disable (after their drain) the enabled, up, in-scope hosts left without a server.
 
@@ -104,19 +211,24 @@ def disable_empty(pl, acts, reason, first=()):
     return [int(h) for h in empty]
 
 
-def consolidation_bound(pl):
-    """Lower bound on hosts in use (per zone, summed) and the hosts it is computed over."""
+def zone_bounds(pl):
+    """Lower bound on hosts in use per zone: ``{zone: hosts}`` (see `lower_bound_hosts`)."""
     counts = pl.host_counts()
     scope = pl.host_in_scope & (pl.host_ok | (counts > 0))
     forced = np.zeros(pl.H, dtype=bool)
     stuck = pl.inst_host[~pl.movable & (pl.inst_host >= 0)]
     forced[stuck] = True
-    total = 0
+    out = {}
     for z in np.unique(pl.zone[scope]):
         m = scope & (pl.zone == z)
         used = (pl.cap - pl.free)[m].sum(axis=0)
-        total += lower_bound_hosts(pl.cap[m], used, forced[m])
-    return total
+        out[int(z)] = lower_bound_hosts(pl.cap[m], used, forced[m])
+    return out
+
+
+def consolidation_bound(pl):
+    """Lower bound on hosts in use, summed over zones."""
+    return int(sum(zone_bounds(pl).values()))
 
 
 def consolidation_efficacy(pl, released, bound, disabled):
