@@ -3,10 +3,10 @@
 # Apache License 2.0 (see LICENSE)
 """node_resource_consolidation: pack servers by their allocations, release emptied hosts.
 
-Goal server_consolidation. Needs no metric: demand is what Placement allocates. Hosts are
-emptied least-loaded first onto the fullest hosts that stay in use (best fit, largest
-server first, all-or-nothing per host); emptied and already-empty hosts are disabled after
-they are drained. Reports the lower bound on hosts in use and the optimality gap.
+Goal server_consolidation. Needs no metric: demand is what Placement allocates. Per zone,
+the fewest hosts the servers fit on are kept (packing.pack_zones), then whole hosts are
+emptied least-loaded first while the bound is not reached; emptied and already-empty hosts
+are disabled after they are drained. Reports the lower bound on hosts in use and the gap.
 docs/strategies/node_resource_consolidation.md.
 """
 
@@ -26,7 +26,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base im
 NAME = "node_resource_consolidation"
 GOAL = "server_consolidation"
 TABLES = ("nodes", "instances")
-DESCRIPTION = "Allocation-based packing: empty the least-loaded hosts onto the fullest, disable the emptied ones."
+DESCRIPTION = "Allocation-based packing: keep the fewest hosts the servers fit on, move the rest, disable the emptied."
 PARAMS = params_schema(
     {
         "host_choice": {
