@@ -115,3 +115,24 @@ def test_exact_mode_small_clusters():
         assert plan_violations(m, p) == []
     p = registry.run(m, "server_consolidation", params={"exact": True, "exact_max_hosts": 5})
     assert any("limited to 5 hosts" in w["message"] for w in p["warnings"])
+
+
+@pytest.mark.parametrize("time_limit", [0.01, 5.0])
+def test_exact_mode_is_never_worse_than_the_heuristic(time_limit):
+    """A solve cut short returns the solver's incumbent (or none): the heuristic's plan is kept
+    unless the solver's is better, and a plan that meets the lower bound is called optimal."""
+    pytest.importorskip("scipy")
+    for seed in (1, 2):
+        m = randomfit.random_fit(seed=seed, hosts=16, per_host=8, azs=1)
+        heuristic = registry.run(m, "server_consolidation", "node_resource_consolidation")["efficacy"]
+        plan = registry.run(
+            m,
+            "server_consolidation",
+            "node_resource_consolidation",
+            {"exact": True, "exact_time_limit": time_limit},
+        )
+        e = plan["efficacy"]
+        assert e["hosts_in_use_after"] <= heuristic["hosts_in_use_after"], (e, heuristic)
+        assert oracle.check(m, plan).violations == []
+        if e["hosts_in_use_after"] == e["lower_bound_hosts"]:
+            assert e["exact_optimal"] is True

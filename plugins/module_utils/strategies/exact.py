@@ -18,6 +18,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 try:
     import numpy as np
 except ImportError:  # pragma: no cover
@@ -35,10 +37,13 @@ except ImportError:
 def solve(pl, time_limit=30.0):
     """Return (moves [(i, dst)], bound, optimal?) or None when no solution was found in time.
 
+    ``time_limit`` bounds the whole call, building the program included: the solver gets
+    what is left, and nothing (None) when building used it all.
     ``bound`` is the solver's bound on hosts in use *for plans of this form* (hosts send or
     receive, affinity members stay); it is not a bound for every plan, so callers keep
     the relaxation bound as ``lower_bound_hosts``.
     """
+    deadline = time.monotonic() + float(time_limit)
     hosts = np.nonzero(pl.host_in_scope)[0]
     H = len(hosts)
     hpos = {int(h): k for k, h in enumerate(hosts)}
@@ -124,6 +129,9 @@ def solve(pl, time_limit=30.0):
             ks = [k for k in members if ph[k] == h]
             add(ks, [1.0] * len(ks), -np.inf, pl.group_max[g] - fixed_count.get(int(h), 0))
     A = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsr()
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return None
     mem = pl.demand[pi, 1]
     stay = np.array([h == hpos[int(on[i])] for i, h in pairs])
     c = np.zeros(nv)
@@ -138,7 +146,7 @@ def solve(pl, time_limit=30.0):
         constraints=LinearConstraint(A, lo, hi),
         integrality=np.ones(nv),
         bounds=Bounds(lb, ub),
-        options={"time_limit": float(time_limit)},
+        options={"time_limit": float(left)},
     )
     if res.x is None:
         return None

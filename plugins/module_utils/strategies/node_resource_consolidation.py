@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 try:
     import numpy as np
 except ImportError:  # pragma: no cover - registry.run reports the missing library
@@ -69,19 +71,17 @@ def run(ctx):
     bounds = packing.zone_bounds(pl)
     bound = int(sum(bounds.values()))
     before = pl.host_counts()
-    released = _exact(ctx, pl, bound) if p["exact"] else None
-    if released is None and p["max_migrations"] is None:
-        packing.pack_zones(pl, bounds)
-    if released is None:
-        # Then (or, under a migration budget, only) empty whole hosts, least loaded first.
-        counts = pl.host_counts()
-        load = (pl.used / packing.norm(pl)).sum(axis=1)
-        order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
-        order = order[np.lexsort((counts[order], load[order]))]
-        budget = None if p["max_migrations"] is None else p["max_migrations"]
-        packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=budget)
-        after = pl.host_counts()
-        released = [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
+    started = time.monotonic()
+    solved = pl.fresh() if p["exact"] else None
+    _heuristic(pl, bounds, bound, p["max_migrations"])
+    if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
+        # The solver's plan only when it is better: never worse than the heuristic's.
+        if _hosts_in_use(solved) < _hosts_in_use(pl):
+            pl = solved
+        else:
+            ctx.exact_optimal = False  # its proof covers the solver's plan, not the one kept
+    after = pl.host_counts()
+    released = [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
     for i in np.nonzero(~pl.movable & pl.inst_in_scope)[0][:20]:
         ctx.warn(pl.uuids[i], "stays on %s: %s" % (pl.hostnames[pl.inst_host[i]], pl.reason[i]))
 
@@ -97,37 +97,53 @@ def run(ctx):
                 a["input"]["destination_node"] = None
                 a["postcondition"]["host"] = None
     eff = packing.consolidation_efficacy(pl, released, bound, disabled)
-    if p["exact"] and getattr(ctx, "exact_bound", None) is not None:
-        eff["exact_solution_bound"] = ctx.exact_bound
-        eff["exact_optimal"] = ctx.exact_optimal
+    if p["exact"]:
+        solver_bound = getattr(ctx, "exact_bound", None)
+        if solver_bound is not None:
+            eff["exact_solution_bound"] = solver_bound
+        # Optimal when the solver proved it, or when the plan meets a bound no plan can beat.
+        eff["exact_optimal"] = bool(getattr(ctx, "exact_optimal", False)) or eff["hosts_in_use_after"] <= bound
     return actions, eff
 
 
-def _exact(ctx, pl, bound):
-    """Released hosts of the exact solution, or None (with a warning) to use the heuristic."""
+def _hosts_in_use(pl):
+    return int((pl.host_counts()[pl.host_in_scope] > 0).sum())
+
+
+def _heuristic(pl, bounds, bound, max_migrations):
+    if max_migrations is None:
+        packing.pack_zones(pl, bounds)
+    # Then (or, under a migration budget, only) empty whole hosts, least loaded first.
+    counts = pl.host_counts()
+    load = (pl.used / packing.norm(pl)).sum(axis=1)
+    order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
+    order = order[np.lexsort((counts[order], load[order]))]
+    packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=max_migrations)
+
+
+def _exact(ctx, pl, time_left):
+    """Apply the exact solution to ``pl`` within ``time_left`` seconds; False (with a warning) if none."""
     from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
 
     p = ctx.params
     ctx.exact_bound = None
     if not exact.HAS_SCIPY:
         ctx.warn(None, "exact mode needs scipy (pip install scipy); used the heuristic")
-        return None
+        return False
     if int(pl.host_in_scope.sum()) > p["exact_max_hosts"]:
         ctx.warn(None, "exact mode is limited to %d hosts in scope; used the heuristic" % p["exact_max_hosts"])
-        return None
-    before = pl.host_counts()
-    out = exact.solve(pl, p["exact_time_limit"])
+        return False
+    out = exact.solve(pl, time_left) if time_left > 0 else None
     if out is None:
         ctx.warn(None, "exact mode found no solution within %s s; used the heuristic" % p["exact_time_limit"])
-        return None
+        return False
     moves, solver_bound, optimal = out
     if p["max_migrations"] is not None and len(moves) > p["max_migrations"]:
         ctx.warn(None, "the exact solution needs %d migrations, over max_migrations; used the heuristic" % len(moves))
-        return None
+        return False
     for i, d in moves:  # a host only sends or only receives: any order fits
         pl.move(i, d)
     if not optimal:
         ctx.warn(None, "exact mode stopped at the time limit: the solution may not be optimal")
     ctx.exact_bound, ctx.exact_optimal = solver_bound, bool(optimal)
-    after = pl.host_counts()
-    return [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
+    return True
