@@ -136,3 +136,22 @@ def test_exact_mode_is_never_worse_than_the_heuristic(time_limit):
         assert oracle.check(m, plan).violations == []
         if e["hosts_in_use_after"] == e["lower_bound_hosts"]:
             assert e["exact_optimal"] is True
+
+
+def test_max_migrations_releases_the_most_hosts_for_the_budget_monotonically():
+    """A budget keeps the cheapest hosts' moves of the full plan: never over budget, never
+    fewer hosts for a larger budget, valid by the oracle, and the curve reported in the full
+    plan's efficacy is what those budgets buy."""
+    m = randomfit.random_fit(seed=4, hosts=90, per_host=20, azs=2)
+    full = registry.run(m, "server_consolidation", "node_resource_consolidation")["efficacy"]
+    assert full["migrations_to_release_25_pct"] < full["migrations_to_release_50_pct"]
+    assert full["migrations_to_release_50_pct"] < full["migrations_to_release_75_pct"]
+    assert full["migrations_to_release_75_pct"] <= full["instance_migrations_count"]
+    released = []
+    for budget in (1, 40, 150, full["migrations_to_release_50_pct"], 600, full["instance_migrations_count"]):
+        p = registry.run(m, "server_consolidation", "node_resource_consolidation", {"max_migrations": budget})
+        e = p["efficacy"]
+        assert e["instance_migrations_count"] <= budget
+        assert oracle.check(m, p).violations == []
+        released.append(e["hosts_in_use_before"] - e["hosts_in_use_after"])
+    assert released == sorted(released) and released[-1] > released[0]

@@ -46,7 +46,7 @@ PARAMS = params_schema(
             "type": ["integer", "null"],
             "minimum": 1,
             "default": None,
-            "description": "cap on migrations",
+            "description": "cap on migrations: the cheapest hosts of the full plan that fit it (never fewer hosts for more)",
         },
         "exact": {
             "type": "boolean",
@@ -73,7 +73,7 @@ def run(ctx):
     before = pl.host_counts()
     started = time.monotonic()
     solved = pl.fresh() if p["exact"] else None
-    _heuristic(pl, bounds, bound, p["max_migrations"])
+    curve = _heuristic(pl, bounds, bound, p["max_migrations"])
     if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
         # The solver's plan only when it is better: never worse than the heuristic's.
         if _hosts_in_use(solved) < _hosts_in_use(pl):
@@ -97,6 +97,7 @@ def run(ctx):
                 a["input"]["destination_node"] = None
                 a["postcondition"]["host"] = None
     eff = packing.consolidation_efficacy(pl, released, bound, disabled)
+    eff.update(curve)
     if p["exact"]:
         solver_bound = getattr(ctx, "exact_bound", None)
         if solver_bound is not None:
@@ -111,14 +112,23 @@ def _hosts_in_use(pl):
 
 
 def _heuristic(pl, bounds, bound, max_migrations):
-    if max_migrations is None:
-        packing.pack_zones(pl, bounds)
-    # Then (or, under a migration budget, only) empty whole hosts, least loaded first.
+    """Keep-set packing, then a finishing drain; under a budget, the cheapest hosts' moves only.
+
+    Returns efficacy keys: the migrations needed to release part of what the keep set frees.
+    """
+    since = pl.savepoint()
+    packing.pack_zones(pl, bounds)
+    curve = packing.migration_curve(pl, since)
+    if max_migrations is not None:
+        packing.within_budget(pl, since, max_migrations)
+        return curve
+    # Empty whole hosts, least loaded first, while the bound is not reached.
     counts = pl.host_counts()
     load = (pl.used / packing.norm(pl)).sum(axis=1)
     order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
     order = order[np.lexsort((counts[order], load[order]))]
-    packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound, max_moves=max_migrations)
+    packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound)
+    return curve
 
 
 def _exact(ctx, pl, time_left):

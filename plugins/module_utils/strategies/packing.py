@@ -197,6 +197,53 @@ def pack_zones(pl, bounds):
     return kept
 
 
+def released_by_migrations(pl, since):
+    """The keep-set moves after savepoint ``since``, by source host, cheapest hosts first.
+
+    Each move of `pack_zones` takes a server off a host that sends only, onto a host that
+    receives only; so the moves of any set of source hosts form a valid plan on their own.
+    Returns ``[(host, moves)]`` ordered by number of moves (then host), each host's moves in
+    the order they were made: its prefixes are the best release-for-migrations trade-offs
+    this plan offers.
+    """
+    by_host = {}
+    for move in pl.log[since:]:
+        by_host.setdefault(int(move[1]), []).append(move)
+    return sorted(by_host.items(), key=lambda item: (len(item[1]), item[0]))
+
+
+def within_budget(pl, since, budget):
+    """Keep only the keep-set moves of the cheapest source hosts that fit ``budget`` migrations.
+
+    Monotone by construction: a larger budget keeps a longer prefix of the same order, so it
+    never releases fewer hosts. Returns the number of moves kept.
+    """
+    chosen, spent = set(), 0
+    for host, moves in released_by_migrations(pl, since):
+        if spent + len(moves) > budget:
+            break
+        chosen.add(host)
+        spent += len(moves)
+    kept = [move for move in pl.log[since:] if move[1] in chosen]
+    pl.rollback(since)
+    for i, _src, dst in kept:
+        pl.move(i, dst)  # re-checked: a subset of a valid send-or-receive plan
+    return len(kept)
+
+
+def migration_curve(pl, since, points=(0.25, 0.5, 0.75)):
+    """Efficacy keys: migrations needed to release that share of the hosts the keep set empties."""
+    hosts = released_by_migrations(pl, since)
+    out = {}
+    if not hosts:
+        return out
+    cumulative = np.cumsum([len(moves) for _host, moves in hosts])
+    for share in points:
+        n = max(1, int(round(share * len(hosts))))
+        out["migrations_to_release_%d_pct" % int(share * 100)] = int(cumulative[n - 1])
+    return out
+
+
 def disable_empty(pl, acts, reason, first=()):
     """Disable (after their drain) the enabled, up, in-scope hosts left without a server.
 
