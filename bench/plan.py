@@ -44,6 +44,17 @@ def cases(model):
     yield "dummy", "dummy", {}
 
 
+def bench_model(hosts, instances, seed, **kw):
+    """The benchmark's cluster (also tools/plan_digest.py's): metrics, pools, server groups."""
+    model = random_model(seed, hosts=hosts, instances=instances, azs=3, fill=0.5, groups=hosts // 5, **kw)
+    add_metrics(model, seed)
+    add_storage(model, seed, pools=max(4, hosts // 50), volumes=instances // 2)
+    pools = model["pools"]  # half the pools of each volume type three times larger: they have room
+    pools.loc[pools.index % 4 < 2, "total_capacity_gb"] *= 3
+    pools["free_capacity_gb"] = pools["total_capacity_gb"] - pools["allocated_capacity_gb"]
+    return model
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", type=int, default=1000)
@@ -53,12 +64,7 @@ def main() -> int:
     args = ap.parse_args()
     rep = Reporter("plan")
     case = f"{args.hosts}x{args.instances}"
-    model = random_model(args.seed, hosts=args.hosts, instances=args.instances, azs=3, fill=0.5, groups=args.hosts // 5)
-    add_metrics(model, args.seed)
-    add_storage(model, args.seed, pools=max(4, args.hosts // 50), volumes=args.instances // 2)
-    pools = model["pools"]  # half the pools of each volume type three times larger: they have room
-    pools.loc[pools.index % 4 < 2, "total_capacity_gb"] *= 3
-    pools["free_capacity_gb"] = pools["total_capacity_gb"] - pools["allocated_capacity_gb"]
+    model = bench_model(args.hosts, args.instances, args.seed)
     target = 5.0 if args.hosts <= 1000 else 60.0
     for goal, strategy, params in cases(model):
         if args.strategy and strategy != args.strategy:
