@@ -20,14 +20,13 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement, str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies._storage import Pools
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
     StrategyError,
     host_index,
     params_schema,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import str_col
 
 NAME = "zone_migration"
 GOAL = "hardware_maintenance"
@@ -147,7 +146,7 @@ def run(ctx):
     if p["storage_pools"]:
         if ctx.frames.get("pools") is None or ctx.frames.get("volumes") is None:
             raise StrategyError("params.storage_pools: the model has no pools/volumes tables")
-        pools = Pools(ctx.frames)
+        pools = VolumePlacement(ctx.frames)
         for sp in p["storage_pools"]:
             if sp["src_pool"] not in pools.index:
                 raise StrategyError("params.storage_pools.src_pool: unknown pool %r" % sp["src_pool"])
