@@ -37,9 +37,10 @@ from ansible_collections.vigil.openstack.plugins.module_utils.model import scope
 class Placement:
     """Mutable placement state over the model's nodes and instances.
 
-    Options: allow_cross_az, aggregate_policy ('same' | 'metadata' | 'any'), soft_policies ('hard' |
-    'ignore'), allow_live, allow_cold, allow_cold_active (cold-migrate ACTIVE servers that
-    cannot go live: a reboot for the user), destinations (hostnames restricting targets).
+    Options: scope (model/scope.py), allow_cross_az, aggregate_policy ('same' | 'metadata' |
+    'any'), soft_policies ('hard' | 'ignore'), allow_live, allow_cold, allow_cold_active
+    (cold-migrate ACTIVE servers that cannot go live: a reboot for the user). The rules read
+    them in their setup (rules/*.py).
     """
 
     def __init__(
