@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT / ".collections"), str(ROOT / "tests" / "unit"), str(Pa
 
 import _referee  # noqa: E402
 from common import Reporter, peak_rss_mb, timed  # noqa: E402
-from modelgen import add_metrics, add_storage  # noqa: E402
+from modelgen import add_metrics, add_storage, random_model  # noqa: E402
 
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
 
@@ -58,6 +58,17 @@ def speed_cases(model):
     yield "airflow_optimization", "uniform_airflow", {}
     yield "noisy_neighbor", "noisy_neighbor", {}
     yield "dummy", "dummy", {}
+
+
+def bench_model(hosts, instances, seed, **kw):
+    """tools/plan_digest.py's fixed clusters (modelgen): metrics, pools, server groups."""
+    model = random_model(seed, hosts=hosts, instances=instances, azs=3, fill=0.5, groups=hosts // 5, **kw)
+    add_metrics(model, seed)
+    add_storage(model, seed, pools=max(4, hosts // 50), volumes=instances // 2)
+    pools = model["pools"]  # half the pools of each volume type three times larger: they have room
+    pools.loc[pools.index % 4 < 2, "total_capacity_gb"] *= 3
+    pools["free_capacity_gb"] = pools["total_capacity_gb"] - pools["allocated_capacity_gb"]
+    return model
 
 
 def speed(rep, only):

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import EPS, final_moves
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import EPS, final_moves
 
 DEFAULT_LIMITS = {
     "per_type": {"migrate": 10, "volume_migrate": 4, "node_power": 8, "compute_service": 20, "resize": 4, "stop": 10},

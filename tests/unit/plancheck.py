@@ -10,9 +10,8 @@ metadata filters, and every wave schedule the planner's DAG allows under concurr
 import numpy as np
 import oracle
 
+from ansible_collections.vigil.openstack.plugins.module_utils import constraints, planner
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-from ansible_collections.vigil.openstack.plugins.module_utils import planner
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints
 
 OPTION_KEYS = ("allow_cross_az", "aggregate_policy", "soft_policies", "allow_cold_active")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import endpoint, placement
 from ansible_collections.vigil.openstack.plugins.module_utils.model import compute
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints
 
 RECORDED = Path(__file__).parent / "fixtures" / "compute" / "twin_demo.json"
 

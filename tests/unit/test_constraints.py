@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""constraints.py: the Placement state, each constraint, and a property test over strategies."""
+"""The constraint layer (module_utils/constraints): Placement, each rule, and a property test over strategies."""
 
 import numpy as np
 import oracle
@@ -10,8 +10,9 @@ from modelgen import add_metrics, instances_frame, nodes_frame, random_model, wi
 from plancheck import plan_violations
 from randomfit import random_fit
 
+from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints, registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
 
 
 def small(instances, hosts=3, **kw):

@@ -127,8 +127,8 @@ def test_all_goals_have_their_strategies():
 
 
 def test_missing_numpy_is_reported(monkeypatch):
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints
+    from ansible_collections.vigil.openstack.plugins.module_utils.constraints import tables
 
-    monkeypatch.setattr(constraints, "np", None)
+    monkeypatch.setattr(tables, "np", None)
     with pytest.raises(registry.StrategyError, match="needs the Python libraries numpy and pandas"):
         registry.run({}, "dummy")

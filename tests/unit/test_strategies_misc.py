@@ -199,9 +199,9 @@ def test_saving_energy_power_off_and_on():
 
 def pool_violations(model, plan):
     """Replay volume migrations: pool room and types, like the planner's rule."""
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies._storage import Pools
+    from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement
 
-    pools = Pools(model)
+    pools = VolumePlacement(model)
     vidx = {v: k for k, v in enumerate(pools.vol_ids)}
     errs = []
     for a in plan["actions"]:
@@ -292,18 +292,18 @@ def test_vm_workload_consolidation_offload_onto_empty_host_keeps_it_enabled():
 def test_thin_pool_room_counts_volumes_cinder_has_not_booked():
     """Real Cinder 29 leaves allocated_capacity_gb unchanged after a driver-assisted migration
     (docs/twin-fidelity.md #4): a pool's room must still count the volumes it holds."""
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies._storage import Pools
+    from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement
 
     m = add_storage({"nodes": None}, seed=3, pools=2, volumes=12)
     m["pools"]["thin_provisioning"] = [True, True]
     m["pools"]["max_over_subscription_ratio"] = [1.0, 1.0]
     held = m["volumes"].groupby("pool")["size_gb"].sum()
-    exact = Pools(m).room.copy()
+    exact = VolumePlacement(m).room.copy()
     m["pools"]["allocated_capacity_gb"] = [0.0, 0.0]  # stale: the volumes arrived by migration
-    stale = Pools(m).room
+    stale = VolumePlacement(m).room
     assert stale.tolist() == exact.tolist()
     assert exact.tolist() == [
         float(t - held.get(n, 0)) for n, t in zip(m["pools"]["name"], m["pools"]["total_capacity_gb"])
     ]
     m["pools"]["allocated_capacity_gb"] = [5000.0, 0.0]  # booked beyond the volumes (snapshots...): kept
-    assert Pools(m).room[0] == m["pools"]["total_capacity_gb"][0] - 5000.0
+    assert VolumePlacement(m).room[0] == m["pools"]["total_capacity_gb"][0] - 5000.0

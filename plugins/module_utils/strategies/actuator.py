@@ -67,7 +67,7 @@ def run(ctx):
 def _check_migrations(ctx, actions):
     if "nodes" not in ctx.frames or "instances" not in ctx.frames or not len(ctx.frames["nodes"]):
         return
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import check_moves
+    from ansible_collections.vigil.openstack.plugins.module_utils.constraints import check_moves
 
     moves = [
         (a["resource"], a["input"].get("source_node"), a["input"].get("destination_node"))

@@ -13,7 +13,7 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = pd = None
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import Placement
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import Placement
 
 
 class StrategyError(ValueError):

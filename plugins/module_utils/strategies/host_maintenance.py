@@ -20,6 +20,7 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import packing
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
@@ -28,7 +29,6 @@ from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base im
     host_index,
     params_schema,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import str_col
 
 NAME = "host_maintenance"
 GOAL = "cluster_maintaining"

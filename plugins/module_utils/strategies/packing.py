@@ -17,7 +17,7 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import lower_bound_hosts
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import lower_bound_hosts
 
 
 def norm(pl):

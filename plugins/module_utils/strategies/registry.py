@@ -15,8 +15,9 @@ __metaclass__ = type
 import copy
 import importlib
 
+from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import constraints
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import tables
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import Context, StrategyError  # noqa: F401 (re-exported)
 
 _PKG = "ansible_collections.vigil.openstack.plugins.module_utils.strategies."
@@ -124,7 +125,7 @@ def _digest(model, frames):
 
 def run(model, goal, strategy=None, params=None, scope=None):
     """Run a strategy over the model and return a validated plan (docs/plan.md)."""
-    if constraints.np is None or constraints.pd is None:
+    if tables.np is None or tables.pd is None:
         raise StrategyError("planning needs the Python libraries numpy and pandas (pip install numpy pandas)")
     goal, mod = resolve(goal, strategy)
     full = check_params(mod, params)

@@ -22,9 +22,9 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import Placement, str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import disable_reason, params_schema
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import Placement, str_col
 
 NAME = "saving_energy"
 GOAL = "saving_energy"

@@ -18,8 +18,8 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies._storage import Pools
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import params_schema
 
 NAME = "storage_capacity_balance"
@@ -43,7 +43,7 @@ PARAMS = params_schema(
 
 def run(ctx):
     p = ctx.params
-    pools = Pools(ctx.frames)
+    pools = VolumePlacement(ctx.frames)
     thr = p["volume_threshold"]
     before = pools.pct()
     limit = p["max_migrations"] or len(pools.vol_ids)

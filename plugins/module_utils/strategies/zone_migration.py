@@ -20,14 +20,13 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement, str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies._storage import Pools
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
     StrategyError,
     host_index,
     params_schema,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.constraints import str_col
 
 NAME = "zone_migration"
 GOAL = "hardware_maintenance"
@@ -93,21 +92,10 @@ def _rank(values, preferred):
     return np.array([order.get(v, len(order)) for v in values])
 
 
-def run(ctx):
+def _drain_nodes(ctx, pl, srcs):
+    """Servers off the listed nodes (to their dst_node, else the least loaded host); returns the count."""
     p = ctx.params
-    if not p["compute_nodes"] and not p["storage_pools"]:
-        raise StrategyError("params: give compute_nodes and/or storage_pools to drain")
-    prio = p["priority"]
-    total = p["parallel_total"]
-    pl = ctx.placement()
-    acts = ActionList(pl)
-    srcs = [
-        (
-            host_index(ctx, pl, c["src_node"], "compute_nodes.src_node"),
-            host_index(ctx, pl, c["dst_node"], "compute_nodes.dst_node") if c.get("dst_node") else None,
-        )
-        for c in p["compute_nodes"]
-    ]
+    prio, total = p["priority"], p["parallel_total"]
     drained = np.zeros(pl.H, dtype=bool)
     for s, _unused in srcs:
         drained[s] = True
@@ -143,53 +131,78 @@ def run(ctx):
             pl.move(i, dest, check=False)
             n_moves += 1
             per_node += 1
+    return n_moves
+
+
+def _drain_pools(ctx, acts, n_moves):
+    """Volumes off the listed pools (or retyped), within what the servers left of parallel_total;
+    returns the count."""
+    p = ctx.params
+    prio, total = p["priority"], p["parallel_total"]
     vol_moves, retypes = 0, []
-    if p["storage_pools"]:
-        if ctx.frames.get("pools") is None or ctx.frames.get("volumes") is None:
-            raise StrategyError("params.storage_pools: the model has no pools/volumes tables")
-        pools = Pools(ctx.frames)
-        for sp in p["storage_pools"]:
-            if sp["src_pool"] not in pools.index:
-                raise StrategyError("params.storage_pools.src_pool: unknown pool %r" % sp["src_pool"])
-            if sp.get("dst_pool") and sp["dst_pool"] not in pools.index:
-                raise StrategyError("params.storage_pools.dst_pool: unknown pool %r" % sp["dst_pool"])
-        for sp in sorted(p["storage_pools"], key=lambda x: _rank([x["src_pool"]], prio.get("storage_pool"))[0]):
-            src = pools.index[sp["src_pool"]]
-            vols = np.nonzero((pools.vol_pool == src) & pools.vol_movable)[0]
-            if sp.get("src_type"):
-                vols = vols[pools.vol_type[vols] == sp["src_type"]]
-            if "size" in (prio.get("storage") or ()):
-                vols = vols[np.argsort(-pools.vol_size[vols], kind="stable")]
-            per_pool = 0
-            for v in vols:
-                if n_moves + vol_moves >= total or per_pool >= p["parallel_per_pool"]:
-                    break
-                if sp.get("dst_type"):
-                    if pools.vol_type[v] != sp["dst_type"]:
-                        retypes.append((pools.vol_ids[v], sp["src_pool"], sp["dst_type"]))
-                        vol_moves += 1
-                        per_pool += 1
+    if ctx.frames.get("pools") is None or ctx.frames.get("volumes") is None:
+        raise StrategyError("params.storage_pools: the model has no pools/volumes tables")
+    pools = VolumePlacement(ctx.frames)
+    for sp in p["storage_pools"]:
+        if sp["src_pool"] not in pools.index:
+            raise StrategyError("params.storage_pools.src_pool: unknown pool %r" % sp["src_pool"])
+        if sp.get("dst_pool") and sp["dst_pool"] not in pools.index:
+            raise StrategyError("params.storage_pools.dst_pool: unknown pool %r" % sp["dst_pool"])
+    for sp in sorted(p["storage_pools"], key=lambda x: _rank([x["src_pool"]], prio.get("storage_pool"))[0]):
+        src = pools.index[sp["src_pool"]]
+        vols = np.nonzero((pools.vol_pool == src) & pools.vol_movable)[0]
+        if sp.get("src_type"):
+            vols = vols[pools.vol_type[vols] == sp["src_type"]]
+        if "size" in (prio.get("storage") or ()):
+            vols = vols[np.argsort(-pools.vol_size[vols], kind="stable")]
+        per_pool = 0
+        for v in vols:
+            if n_moves + vol_moves >= total or per_pool >= p["parallel_per_pool"]:
+                break
+            if sp.get("dst_type"):
+                if pools.vol_type[v] != sp["dst_type"]:
+                    retypes.append((pools.vol_ids[v], sp["src_pool"], sp["dst_type"]))
+                    vol_moves += 1
+                    per_pool += 1
+                continue
+            cand = pools.candidates(v)
+            if sp.get("dst_pool"):
+                dst = pools.index[sp["dst_pool"]]
+                if not cand[dst]:
+                    ctx.warn(pools.vol_ids[v], "pool %s cannot take it (type or room)" % sp["dst_pool"])
                     continue
-                cand = pools.candidates(v)
-                if sp.get("dst_pool"):
-                    dst = pools.index[sp["dst_pool"]]
-                    if not cand[dst]:
-                        ctx.warn(pools.vol_ids[v], "pool %s cannot take it (type or room)" % sp["dst_pool"])
-                        continue
-                else:
-                    idx = np.nonzero(cand)[0]
-                    if not len(idx):
-                        ctx.warn(pools.vol_ids[v], "no pool can take it")
-                        continue
-                    dst = int(idx[np.argmin(pools.pct()[idx])])
-                pools.move(v, dst)
-                vol_moves += 1
-                per_pool += 1
-        moves = pools.moves()
-        room0 = pools.room0(moves)
-        acts.pool_free = {pools.names[k]: float(room0[k]) for k in range(len(pools.names))}
-        acts.volume_moves = [(pools.vol_ids[v], pools.names[s], pools.names[d], pools.vol_size[v]) for v, s, d in moves]
-        acts.volume_retypes = retypes
+            else:
+                idx = np.nonzero(cand)[0]
+                if not len(idx):
+                    ctx.warn(pools.vol_ids[v], "no pool can take it")
+                    continue
+                dst = int(idx[np.argmin(pools.pct()[idx])])
+            pools.move(v, dst)
+            vol_moves += 1
+            per_pool += 1
+    moves = pools.moves()
+    room0 = pools.room0(moves)
+    acts.pool_free = {pools.names[k]: float(room0[k]) for k in range(len(pools.names))}
+    acts.volume_moves = [(pools.vol_ids[v], pools.names[s], pools.names[d], pools.vol_size[v]) for v, s, d in moves]
+    acts.volume_retypes = retypes
+    return vol_moves
+
+
+def run(ctx):
+    p = ctx.params
+    if not p["compute_nodes"] and not p["storage_pools"]:
+        raise StrategyError("params: give compute_nodes and/or storage_pools to drain")
+    pl = ctx.placement()
+    acts = ActionList(pl)
+    srcs = [
+        (
+            host_index(ctx, pl, c["src_node"], "compute_nodes.src_node"),
+            host_index(ctx, pl, c["dst_node"], "compute_nodes.dst_node") if c.get("dst_node") else None,
+        )
+        for c in p["compute_nodes"]
+    ]
+    n_moves = _drain_nodes(ctx, pl, srcs)
+    vol_moves = _drain_pools(ctx, acts, n_moves) if p["storage_pools"] else 0
     moves = pl.moves()
     left = int(sum(len(pl.instances_on(s)) for s, _unused in srcs))
     return acts.build(), {
