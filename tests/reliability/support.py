@@ -177,7 +177,7 @@ def apply_args(plan, state_file, **kw):
         "cloud": "vigil-twin",
         "plan": plan,
         "state_file": str(state_file),
-        "state_dir": str(Path(state_file).parent),
+        "state_dir": str(Path(state_file).parent) if state_file is not None else None,
         "poll_interval": 0.05,
     }
     args.update(kw)
