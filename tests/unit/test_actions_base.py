@@ -198,3 +198,46 @@ def test_a_call_the_cloud_refused_changed_nothing():
     with pytest.raises(ActionError, match="migrate: HTTP 400"):
         action.run()
     assert action.executed is False
+
+
+def test_timeout_quotes_only_a_transient_error_of_the_last_probe():
+    clock = FakeClock()
+    poller = Poller(interval=1, factor=1, clock=clock)
+    early_error = iter([HttpError(503)] + [None] * 100)
+
+    def probe():
+        value = next(early_error)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    with pytest.raises(ActionTimeout) as exc:
+        poller.until(probe, timeout=10, what="migration of s1")
+    assert "last seen" not in str(exc.value)  # the 503 came minutes before: not what it last saw
+    failing = Poller(interval=1, factor=1, clock=FakeClock())
+
+    def always_503():
+        raise HttpError(503)
+
+    with pytest.raises(ActionTimeout, match=r"last seen: transient error: HTTP 503"):
+        failing.until(always_503, timeout=3, what="migration of s1")
+
+
+def test_sleep_action_honours_timeout_and_cancel():
+    import threading
+    import time
+
+    from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Interrupted
+    from ansible_collections.vigil.openstack.plugins.module_utils.actions.sleep import SleepAction
+
+    clock = FakeClock()
+    long_sleep = {"id": "s", "type": "sleep", "resource": "sleep", "input": {"duration": 1e6}}
+    with pytest.raises(ActionTimeout, match="longer than the timeout"):
+        SleepAction(long_sleep, {"timeout": 5, "poller": Poller(clock=clock)}).run()
+    assert clock.sleeps == []  # refused up front, not after sleeping it out
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        SleepAction(long_sleep, {"poller": Poller(stop=stop)}).run()
+    assert time.monotonic() - started < 5
