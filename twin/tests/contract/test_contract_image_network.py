@@ -106,11 +106,21 @@ def test_vnic_type_is_not_a_port_filter(conn):
     ],
 )
 def test_which_attributes_filter(conn, collection, name, accepted):
-    resp = _list(conn, collection, **{name: "x" if name != "alive" else "true", "fields": "id"})
+    resp = _list(conn, collection, **{name: "true" if name in ("shared", "alive") else "x", "fields": "id"})
     if accepted:
         assert resp.status_code == 200, resp.text
     else:
         assert resp.status_code == 400 and "is invalid attribute for filtering" in resp.text, resp.text
+
+
+def test_boolean_filter_refuses_a_non_boolean(conn):
+    resp = _list(conn, "networks", shared="maybe")
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["NeutronError"]["type"] == "InvalidInput"
+    assert (
+        resp.json()["NeutronError"]["message"] == "Invalid input for operation: 'maybe' cannot be converted to boolean."
+    )
+    assert _list(conn, "networks", shared="TRUE").status_code == 200
 
 
 def test_ports_without_limit_come_in_one_answer(conn):

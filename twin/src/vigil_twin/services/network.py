@@ -418,11 +418,19 @@ def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_FALSE = ("0", "f", "false", "off", "n", "no")  # oslo strutils.bool_from_string(strict=True)
+
+
 def _bool_filters(request: Request, names: tuple[str, ...]) -> None:
-    """Neutron accepts true/True/1 for boolean filters; normalise to the 'True'/'False' the rows compare as."""
+    """Neutron converts boolean filters as oslo's strict bool_from_string does (true/T/1/yes...),
+    refusing anything else; normalise to the 'True'/'False' the rows compare as."""
     for name in names:
-        if name in request.query:
-            request.query[name] = ["True" if truthy(v) else "False" for v in request.query[name]]
+        values = request.query.get(name, [])
+        for v in values:
+            if not truthy(v.strip()) and v.strip().lower() not in _FALSE:
+                raise err(400, "InvalidInput", f"Invalid input for operation: '{v}' cannot be converted to boolean.")
+        if values:
+            request.query[name] = ["True" if truthy(v.strip()) else "False" for v in values]
 
 
 def _network_view(store: NetworkStore, n: dict[str, Any], admin: bool) -> dict[str, Any]:
@@ -470,6 +478,7 @@ def network_show(request: Request) -> Response:
 @router.route("GET", "/v2.0/subnets")
 def subnets(request: Request) -> Response:
     store = _store(request)
+    _bool_filters(request, ("enable_dhcp", "shared", "router:external"))
     rows = [dict(s) for s in store.subnets.values() if _network_visible(request, store.networks[s["network_id"]])]
     return _listing(request, "subnets", rows, "Subnet")
 
