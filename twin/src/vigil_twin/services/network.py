@@ -43,6 +43,7 @@ NETWORK_TYPES = {"vxlan", "vlan", "flat", "geneve", "gre", "local"}
 # ``is_filter`` for the extensions ML2 loads (plus the standard attributes and tag filters).
 # Anything else is refused with 400, as Neutron does with its default ``filter_validation = true``;
 # e.g. ``binding:vnic_type``, ``binding:vif_type`` and ``port_security_enabled`` are not filters.
+# The contract suite checks a sample on both backends (test_contract_image_network.py).
 _STANDARD = ("description", "revision_number", "tags", "tags-any", "not-tags", "not-tags-any")
 _PROJECT = ("tenant_id", "project_id")
 FILTERS: dict[str, frozenset[str]] = {
