@@ -81,6 +81,19 @@ SERVERS = [
     {"name": "old-1", "flavor": "m1.small", "host": "compute-2", "project": "demo", "status": "SHUTOFF"},
     {"name": "lock-1", "flavor": "m1.small", "host": "compute-3", "project": "demo", "locked": True},
     {"name": "pause-1", "flavor": "m1.small", "host": "compute-3", "project": "analytics", "status": "PAUSED"},
+    # device-backed ports, known only from Neutron (the flavors ask for no PCI device)
+    {
+        "name": "vf-1",
+        "flavor": "m1.small",
+        "host": "compute-3",
+        "ports": [{"network": "private", "vnic_type": "direct"}],
+    },
+    {
+        "name": "vdpa-1",
+        "flavor": "m1.small",
+        "host": "compute-3",
+        "ports": ["private", {"network": "private", "vnic_type": "vdpa"}],
+    },
 ]
 TOPOLOGY = {
     "identity": {
@@ -194,8 +207,9 @@ def test_full_model_matches_topology_and_placement(tmp_path, cloud):
     assert instances["avx-1"]["required_traits"] == ["HW_CPU_X86_AVX2"]
     assert instances["db-1"]["boot_from_volume"] and instances["db-1"]["disk_gb"] == 0
     assert instances["web-1"]["server_groups"] == instances["web-2"]["server_groups"] != []
-    expect = {"web-1": "live", "rt-1": "cold", "old-1": "cold", "lock-1": "no", "pause-1": "no"}
+    expect = {"web-1": "live", "rt-1": "cold", "old-1": "cold", "lock-1": "no", "pause-1": "no", "vf-1": "cold"}
     assert dict((n, instances[n]["migratable"]) for n in expect) == expect
+    assert {n for n, row in instances.items() if row["pci"]} == {"vf-1", "vdpa-1"}
     groups = _rows(model["server_groups"])
     assert [(g["name"], g["policy"], len(g["members"])) for g in groups] == [("web-aa", "anti-affinity", 2)]
 

@@ -15,9 +15,11 @@ start=$(date +%s)
 stop() { "$PY" "$STACK" down; }
 trap stop EXIT
 trap 'exit 130' INT TERM
-"$PY" "$STACK" up || { echo "realcloud: the stack did not come up (logs: build/realcloud/state/logs)"; exit 1; }
+# the stack's own answer (it honours VIGIL_REALCLOUD_DIR), not a fixed path
+clouds=$("$PY" "$STACK" clouds) || exit 1
+"$PY" "$STACK" up || { echo "realcloud: the stack did not come up (logs: $(dirname "$clouds")/logs)"; exit 1; }
 echo "realcloud: stack up after $(( $(date +%s) - start ))s"
-export OS_CLIENT_CONFIG_FILE=$PWD/build/realcloud/state/clouds.yaml
+export OS_CLIENT_CONFIG_FILE=$clouds
 deselect=()
 while read -r id _; do
   [ -n "$id" ] && [ "${id:0:1}" != "#" ] && deselect+=(--deselect "$id")

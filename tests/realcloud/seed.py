@@ -1,6 +1,7 @@
 """The workload the real-cloud tier tests against, created through the public APIs.
 
-Two projects (admin, demo) with servers spread over the three computes, one anti-affinity server
+Two projects (admin, demo) with servers spread over the three computes, each with a port on a
+shared VLAN network (bound by Neutron to its host's Open vSwitch agent), one anti-affinity server
 group, an aggregate, flavors with extra specs, an image with properties; volumes of typed
 (fake1/fake2) and untyped kinds in both projects, one attached; three Ironic nodes linked to the
 computes (``extra.compute_hostname``), owned by the admin project, powered on.
@@ -22,6 +23,7 @@ ADMIN_SERVERS = {
     "srv-7": ("compute3", "m1.tiny", False),
 }
 MEMBER_SERVERS = ("demo-1", "demo-2", "demo-3")
+SHARED_NETWORK = "shared-net"
 FLAVORS = {"m1.tiny": (1, 512, 1), "m1.small": (1, 1024, 2), "m1.medium": (2, 2048, 5)}
 # name -> (size GB, volume type or None, attach to)
 ADMIN_VOLUMES = {
@@ -77,17 +79,21 @@ def seed_cloud(stack) -> None:
         resp = admin.placement.put(path, json=body, microversion="1.6")
         assert resp.status_code == 200, resp.text
     group = admin.compute.create_server_group(name="web", policy="anti-affinity")
+    # shared, so the demo project's servers get ports on it too; a VLAN segment from ml2_conf.ini's range
+    net = admin.network.create_network(name=SHARED_NETWORK, is_shared=True)
+    admin.network.create_subnet(network_id=net.id, name=f"{SHARED_NETWORK}-v4", ip_version=4, cidr="10.10.0.0/24")
+    networks = [{"uuid": net.id}]
 
     servers = {}
     for name, (host, flavor, grouped) in ADMIN_SERVERS.items():
         kwargs = {"scheduler_hints": {"group": group.id}} if grouped else {}
         servers[name] = admin.compute.create_server(
-            name=name, image_id=image.id, flavor_id=flavors[flavor].id, networks="none",
+            name=name, image_id=image.id, flavor_id=flavors[flavor].id, networks=networks,
             availability_zone=f"nova:{host}", **kwargs,
         )  # fmt: skip
     for name in MEMBER_SERVERS:
         servers[name] = member.compute.create_server(
-            name=name, image_id=image.id, flavor_id=flavors["m1.tiny"].id, networks="none"
+            name=name, image_id=image.id, flavor_id=flavors["m1.tiny"].id, networks=networks
         )
 
     def all_active() -> bool:

@@ -1,8 +1,9 @@
 """A real OpenStack on 127.0.0.1 for vigil's real-services test tier.
 
-Keystone, Placement, Glance, Nova (3 fake-driver computes), Ironic (fake-hardware) and Cinder
-(fake driver, two backends of two pools each), from pinned packages installed into their own
-virtualenv (``build/realcloud/venv``, apart from the collection's .venv), with MariaDB and
+Keystone, Placement, Glance, Nova (3 fake-driver computes), Ironic (fake-hardware), Cinder
+(fake driver, two backends of two pools each) and Neutron (ML2/openvswitch, with a stand-in
+Open vSwitch agent per compute that speaks Neutron's agent RPC), from pinned packages installed
+into their own virtualenv (``build/realcloud/venv``, apart from the collection's .venv), with MariaDB and
 RabbitMQ from the distribution. Every process is started here in its own session and its pid
 recorded under ``build/realcloud/state/run``; ``down`` stops exactly those process groups.
 
@@ -11,6 +12,7 @@ CLI (run with the collection's Python, which has openstacksdk)::
     python tests/realcloud/stack.py up        # install if needed, fresh state, start, wait, seed
     python tests/realcloud/stack.py status
     python tests/realcloud/stack.py down
+    python tests/realcloud/stack.py clouds    # the path of its clouds.yaml
 
 In Python: ``with running_stack() as stack: stack.clouds_yaml`` (stops on exit, on SIGTERM/SIGINT
 and at interpreter exit).
@@ -45,12 +47,15 @@ PACKAGES = [
     "glance",
     "ironic",
     "cinder",
+    "neutron",
     "gunicorn",
     "pymysql",
     "python-openstackclient",
 ]
 APT_PACKAGES = {"mariadb-server": "/usr/sbin/mariadbd", "rabbitmq-server": "/usr/lib/rabbitmq/bin/rabbitmq-server"}
 COMPUTES = ("compute1", "compute2", "compute3")
+# the physical network the stand-in agents map (ml2_conf.ini: flat and VLAN networks on it)
+PHYSNET = "physnet1"
 PASSWORD = "secret"
 # names of the clouds in the generated clouds.yaml
 CLOUD_ADMIN, CLOUD_MEMBER, CLOUD_SYSTEM = "vigil-real", "vigil-real-member", "vigil-real-system"
@@ -295,6 +300,8 @@ class Stack:
             "glance-api.conf",
             "ironic.conf",
             "cinder.conf",
+            "neutron.conf",
+            "ml2_conf.ini",
         ):
             render(name, name)
         for host in COMPUTES:
@@ -356,7 +363,8 @@ class Stack:
         mysql = ["mariadb", f"--defaults-file={etc / 'my.cnf'}"]
         wait_until(lambda: subprocess.call([*mysql, "-e", "select 1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0,
                    "MariaDB", 60, 0.2)  # fmt: skip
-        sql = "".join(f"CREATE DATABASE {db};" for db in ("placement", "nova_api", "nova_cell0", "nova", "cinder"))
+        dbs = ("keystone", "placement", "nova_api", "nova_cell0", "nova", "cinder", "neutron")
+        sql = "".join(f"CREATE DATABASE {db};" for db in dbs)
         sql += f"CREATE USER 'os'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'; GRANT ALL ON *.* TO 'os'@'127.0.0.1';"
         self.run("mysql-create", [*mysql, "-e", sql])
         self._phase("mariadb up")
@@ -369,6 +377,7 @@ class Stack:
                 ("glance-dbsync", [self._bin("glance-manage"), *conf, str(etc / "glance-api.conf"), "db_sync"]),
                 ("ironic-dbsync", [self._bin("ironic-dbsync"), *conf, str(etc / "ironic.conf"), "create_schema"]),
                 ("cinder-dbsync", [self._bin("cinder-manage"), *conf, str(etc / "cinder.conf"), "db", "sync"]),
+                ("neutron-dbsync", [self._bin("neutron-db-manage"), *self._neutron_conf(), "upgrade", "heads"]),
             )
         ]  # fmt: skip
         kc = [self._bin("keystone-manage"), *conf, str(etc / "keystone.conf")]
@@ -398,7 +407,7 @@ class Stack:
         self._phase("keystone up, catalog registered")
 
         # services
-        self.start("neutron-stub", [self._bin("python"), str(SVC / "fake_neutron.py"), str(self.ports["neutron"])])
+        self._start_neutron()
         self._gunicorn(
             "placement", "placement", OS_PLACEMENT_CONFIG_DIR=str(etc), OS_PLACEMENT_CONFIG_FILE="placement.conf"
         )
@@ -440,8 +449,41 @@ class Stack:
             self._phase("seeded")
         (self.state / "timings.json").write_text(json.dumps(self.timings))
 
+    def _neutron_conf(self) -> list[str]:
+        return ["--config-file", str(self.etc / "neutron.conf"), "--config-file", str(self.etc / "ml2_conf.ini")]
+
+    def _start_neutron(self) -> None:
+        """Neutron 29 has no neutron-server: the API (WSGI), the RPC server and the periodic workers."""
+        (self.state / "neutron" / "lock").mkdir(parents=True, exist_ok=True)
+        self._gunicorn(
+            "neutron-api",
+            "neutron_api",
+            OS_NEUTRON_CONFIG_DIR=str(self.etc),
+            OS_NEUTRON_CONFIG_FILES="neutron.conf;ml2_conf.ini",
+        )
+        for name, binary in (("neutron-rpc", "neutron-rpc-server"), ("neutron-periodic", "neutron-periodic-workers")):
+            self.start(name, [self._bin(binary), *self._neutron_conf(), "--log-file", str(self.logs / f"{name}.log")])
+        for host in COMPUTES:
+            self.start_agent(host)
+
+    @staticmethod
+    def agent_name(host: str) -> str:
+        return f"neutron-agent-{host}"
+
+    def start_agent(self, host: str) -> None:
+        """The stand-in Open vSwitch agent of `host` (svc/fake_ovs_agent.py)."""
+        name = self.agent_name(host)
+        cmd = [self._bin("python"), str(SVC / "fake_ovs_agent.py"), "--config-file", str(self.etc / "neutron.conf"),
+               "--host", host, "--bridge-mappings", f"{PHYSNET}:br-ex", "--log-file", str(self.logs / f"{name}.log")]  # fmt: skip
+        self.start(name, cmd)
+
+    def stop_agent(self, host: str) -> None:
+        """Stop `host`'s agent: Neutron shows it ``alive: false`` after agent_down_time (15 s)."""
+        name = self.agent_name(host)
+        self._stop_groups([name], self._pids(), grace=20)
+
     def _gunicorn(self, name: str, app: str, **env: str) -> None:
-        port = self.ports["nova" if name == "nova-api" else "cinder" if name == "cinder-api" else name]
+        port = self.ports[{"nova-api": "nova", "cinder-api": "cinder", "neutron-api": "neutron"}.get(name, name)]
         cmd = [self._bin("gunicorn"), "--chdir", str(SVC), "--bind", f"127.0.0.1:{port}", "--workers", "1",
                "--threads", "4", "--timeout", "300", "--name", name, "--no-control-socket", f"wsgi_apps:{app}()"]  # fmt: skip
         self.start(name, cmd, **env)
@@ -536,7 +578,11 @@ class Stack:
         def ironic_ready() -> bool:
             return any(d.name == "fake-hardware" for d in system.baremetal.drivers())
 
+        def neutron_ready() -> bool:
+            return {a.host for a in conn.network.agents(agent_type="Open vSwitch agent") if a.is_alive} >= set(COMPUTES)
+
         wait_until(nova_ready, "3 hypervisors up with their resource providers", timeout, 1)
+        wait_until(neutron_ready, "an alive Open vSwitch agent on every compute", timeout, 1)
         wait_until(cinder_ready, "2 cinder-volume services up with 4 pools", timeout, 1)
         wait_until(ironic_ready, "the Ironic conductor (fake-hardware driver)", timeout, 1)
         conn.close()

@@ -1,14 +1,19 @@
 """Collect from the real services: compute_model_info, storage_model_info and
 baremetal_model_info through ansible-playbook, each model checked against what the real APIs
-answer at the same time (counts, capacities, usages, allocations, links)."""
+answer at the same time (counts, capacities, usages, allocations, links). Real Neutron (filter
+validation on, as by default): device-backed ports mark their server, and a host whose L2 agent
+is dead is never a plan's destination."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
 from ansible_run import run_playbook, tasks_play
 from stack import CLOUD_ADMIN, COMPUTES
+
+from ansible_collections.vigil.openstack.plugins.filter.optimize import optimize
 
 
 def rows(table: dict) -> list[dict]:
@@ -146,3 +151,65 @@ def test_baremetal_model_links_ironic_nodes(collect, real_system_conn):
         assert node["provision_state"] == api[name].provision_state == "available"
         assert node["maintenance"] is False
     assert res["unlinked"] == [] or not any(u for u in res["unlinked"] if str(u).startswith("bm-"))
+
+
+def _wait(fn, what: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not fn():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(1)
+
+
+def test_device_backed_port_marks_its_server(collect, real_conn):
+    """A vnic_type direct port of a server, read from real Neutron (which refuses that attribute
+    as a filter): the server is pci and only cold-migratable; the seeded servers' ports are normal."""
+    image = next(iter(real_conn.image.images(name="tiny-raw")))
+    flavor = real_conn.compute.find_flavor("m1.tiny")
+    server = real_conn.compute.create_server(name="vf-probe", image_id=image.id, flavor_id=flavor.id, networks="none")
+    port = None
+    try:
+        real_conn.compute.wait_for_server(server, wait=120)
+        net = real_conn.network.find_network("shared-net")
+        # no SR-IOV mechanism driver here: the port stays unbound, its vnic type is what counts
+        port = real_conn.network.create_port(
+            network_id=net.id, binding_vnic_type="direct", device_id=server.id, device_owner="compute:nova"
+        )
+        instances = {i["uuid"]: i for i in rows(collect("compute_model_info")["model"]["instances"])}
+        assert instances[server.id]["pci"] is True and instances[server.id]["migratable"] == "cold"
+        seeded = [i for uuid, i in instances.items() if uuid != server.id]
+        assert seeded and not any(i["pci"] for i in seeded)
+    finally:
+        if port is not None:
+            real_conn.network.delete_port(port)
+        real_conn.compute.delete_server(server)
+        real_conn.compute.wait_for_delete(server, wait=120)
+
+
+def _agent_alive(conn, host: str) -> bool:
+    return all(a.is_alive for a in conn.network.agents(host=host, agent_type="Open vSwitch agent"))
+
+
+def _destinations(model) -> Counter:
+    plan = optimize(model, goal="server_consolidation")
+    return Counter(a["input"]["destination_node"] for a in plan["actions"] if a["type"] == "migrate")
+
+
+def test_host_with_dead_l2_agent_is_not_a_destination(collect, realcloud, real_conn):
+    model = collect("compute_model_info")["model"]
+    assert all(n["network_agent_up"] for n in rows(model["nodes"]))
+    before = _destinations(model)
+    assert before, "the seeded cloud has something to consolidate"
+    target = before.most_common(1)[0][0]  # the host the plan fills most while its agent lives
+
+    realcloud.stop_agent(target)
+    try:
+        _wait(lambda: not _agent_alive(real_conn, target), f"Neutron to report {target}'s agent dead", 90)
+        model = collect("compute_model_info")["model"]
+        up = {n["hostname"]: n["network_agent_up"] for n in rows(model["nodes"])}
+        assert up == {h: h != target for h in COMPUTES}
+        after = _destinations(model)
+        assert target not in after, after
+    finally:
+        realcloud.start_agent(target)
+        _wait(lambda: _agent_alive(real_conn, target), f"{target}'s agent alive again", 90)

@@ -141,3 +141,60 @@ def test_ports_paginate_with_fields(cloud, admin):
     everything = admin.get("/network/v2.0/ports").json()["ports"]
     assert len(first["ports"]) + len(rest) == len(everything)
     assert {p["status"] for p in admin.get("/network/v2.0/ports?status=ACTIVE").json()["ports"]} == {"ACTIVE"}
+
+
+def test_ports_refuse_vnic_type_filter_as_neutron_does(admin):
+    # Neutron 29 with filter_validation = true (its default): binding:vnic_type is not is_filter
+    resp = admin.get("/network/v2.0/ports?binding:vnic_type=direct&fields=id")
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "NeutronError": {
+            "type": "HTTPBadRequest",
+            "message": "['binding:vnic_type'] is invalid attribute for filtering",
+            "detail": "",
+        }
+    }
+    both = admin.get("/network/v2.0/ports?binding:vif_type=ovs&device_id=x&port_security_enabled=true")
+    assert both.status_code == 400
+    assert both.json()["NeutronError"]["message"] == (
+        "['binding:vif_type', 'port_security_enabled'] is invalid attribute for filtering"
+    )
+
+
+@pytest.mark.parametrize(
+    ("collection", "query"),
+    [
+        ("networks", "provider:network_type=vlan&router:external=false"),
+        ("subnets", "ip_version=4&cidr=10.0.0.0/16"),
+        ("segments", "network_type=vxlan&physical_network="),
+        ("agents", "host=cmp-1&agent_type=Open vSwitch agent&alive=true"),
+        ("ports", "binding:host_id=cmp-1&status=ACTIVE&device_owner=compute:nova&project_id=x"),
+    ],
+)
+def test_neutron_filters_accepted(admin, collection, query):
+    assert admin.get(f"/network/v2.0/{collection}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("collection", "name"),
+    [
+        ("networks", "port_security_enabled"),
+        ("networks", "subnets"),
+        ("subnets", "allocation_pools"),
+        ("agents", "configurations"),
+    ],
+)
+def test_neutron_unknown_filters_refused(admin, collection, name):
+    resp = admin.get(f"/network/v2.0/{collection}?{name}=1")
+    assert resp.status_code == 400
+    assert resp.json()["NeutronError"]["message"] == f"['{name}'] is invalid attribute for filtering"
+
+
+def test_ports_one_answer_without_limit_unless_the_server_caps_pages(twin_factory):
+    # Neutron's pagination_max_limit defaults to -1: no limit asked, no page cap, no next link
+    servers = [{"name": f"s{i}", "flavor": "m1.small", "host": "cmp-1"} for i in range(5)]
+    uncapped = Rest(twin_factory(topology(servers=servers, volumes=[]))).get("/network/v2.0/ports?fields=id").json()
+    assert len(uncapped["ports"]) == 5 and "ports_links" not in uncapped
+    capped = twin_factory(topology(servers=servers, volumes=[], network_pagination_max_limit=2))
+    first = Rest(capped).get("/network/v2.0/ports?fields=id").json()
+    assert len(first["ports"]) == 2 and first["ports_links"][0]["rel"] == "next"

@@ -38,8 +38,21 @@ _HYPERVISOR_STATS = {
     "DISK_GB": ("local_gb", "local_gb_used"),
 }
 
-# Neutron vnic types bound to a physical function / virtual function of a NIC.
-SRIOV_VNIC_TYPES = frozenset(["direct", "direct-physical", "macvtap"])
+# Neutron vnic types that put a device in the server (a NIC's VF or PF, a vDPA device, a
+# smart-NIC VF, an accelerator): Nova 34's VNIC_TYPES_SRIOV and VNIC_TYPES_ACCELERATOR, the
+# ports Nova makes a PCI request for.
+SRIOV_VNIC_TYPES = frozenset(
+    [
+        "direct",
+        "direct-physical",
+        "macvtap",
+        "virtio-forwarder",
+        "vdpa",
+        "remote-managed",
+        "accelerator-direct",
+        "accelerator-direct-physical",
+    ]
+)
 IN_PROGRESS_MIGRATION = frozenset(
     [
         "accepted",
@@ -345,7 +358,7 @@ def uses_vgpu(specs):
 
 
 def sriov_servers(ports):
-    """Server ids having a port bound as SR-IOV / PCI (vnic_type direct, direct-physical, macvtap)."""
+    """Server ids having a device-backed port (vnic_type in SRIOV_VNIC_TYPES: SR-IOV, vDPA...)."""
     out = set()
     for port in ports or []:
         if (

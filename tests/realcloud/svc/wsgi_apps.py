@@ -42,3 +42,11 @@ def cinder_api():
     from cinder.wsgi.api import application
 
     return application
+
+
+def neutron_api():
+    # config files from OS_NEUTRON_CONFIG_DIR / OS_NEUTRON_CONFIG_FILES
+    sys.argv = sys.argv[:1]
+    from neutron.wsgi.api import application
+
+    return application

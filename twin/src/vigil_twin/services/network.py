@@ -33,9 +33,37 @@ from vigil_twin.services._support import (
 )
 from vigil_twin.topology import BASE_TIME
 
-VNIC_TYPES = {"normal", "direct", "macvtap", "direct-physical", "virtio-forwarder", "baremetal", "vdpa"}
+VNIC_TYPES = {
+    "normal", "direct", "macvtap", "direct-physical", "virtio-forwarder", "baremetal", "vdpa", "remote-managed",
+    "accelerator-direct", "accelerator-direct-physical",
+}  # fmt: skip
 NETWORK_TYPES = {"vxlan", "vlan", "flat", "geneve", "gre", "local"}
-MAX_LIMIT = 1000
+
+# The query parameters Neutron accepts as filters: the attributes neutron-lib 5 marks
+# ``is_filter`` for the extensions ML2 loads (plus the standard attributes and tag filters).
+# Anything else is refused with 400, as Neutron does with its default ``filter_validation = true``;
+# e.g. ``binding:vnic_type``, ``binding:vif_type`` and ``port_security_enabled`` are not filters.
+# The contract suite checks a sample on both backends (test_contract_image_network.py).
+_STANDARD = ("description", "revision_number", "tags", "tags-any", "not-tags", "not-tags-any")
+_PROJECT = ("tenant_id", "project_id")
+FILTERS: dict[str, frozenset[str]] = {
+    "ports": frozenset(
+        ("id", "name", "network_id", "admin_state_up", "mac_address", "fixed_ips", "device_id", "device_owner",
+         "status", "binding:host_id", "security_groups", "ip_allocation", *_PROJECT, *_STANDARD)
+    ),
+    "networks": frozenset(
+        ("id", "name", "admin_state_up", "status", "shared", "mtu", "router:external", "provider:network_type",
+         "provider:physical_network", "provider:segmentation_id", *_PROJECT, *_STANDARD)
+    ),
+    "subnets": frozenset(
+        ("id", "name", "network_id", "cidr", "ip_version", "gateway_ip", "enable_dhcp", "ipv6_address_mode",
+         "ipv6_ra_mode", "subnetpool_id", "shared", "segment_id", "router:external", *_PROJECT, *_STANDARD)
+    ),
+    "segments": frozenset(("id", "name", "network_id", "network_type", "physical_network", *_STANDARD)),
+    "agents": frozenset(
+        ("id", "agent_type", "binary", "topic", "host", "admin_state_up", "alive", "description", "availability_zone")
+    ),
+}  # fmt: skip
 CREATED = BASE_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -56,6 +84,9 @@ class NetworkStore:
         self.ports: dict[str, dict[str, Any]] = {}
         self.agents_down: set[str] = set()
         self.controller = "controller"
+        # Neutron's [DEFAULT] pagination_max_limit: None (its default, -1) answers a listing
+        # without ``limit`` in one page and honours any ``limit``.
+        self.pagination_max_limit: int | None = None
 
     # views -------------------------------------------------------------------------
     def port_view(self, p: dict[str, Any], admin: bool) -> dict[str, Any]:
@@ -213,6 +244,8 @@ def _load(cloud: Any, topology: dict[str, Any]) -> NetworkStore:
 
     down = field(topology, "topology", "network_agents_down", list, [])
     store.agents_down = {str(h) for h in down}
+    max_limit = field(topology, "topology", "network_pagination_max_limit", int, -1)
+    store.pagination_max_limit = max_limit if max_limit > 0 else None
 
     servers_by_name = {s.get("name"): sid for sid, s in compute_servers(cloud).items()}
     raw_servers = {s.get("name"): s for s in topology.get("servers") or [] if isinstance(s, dict)}
@@ -313,6 +346,7 @@ def _restore(cloud: Any, old: NetworkStore, data: dict[str, Any]) -> NetworkStor
     for key in ("networks", "subnets", "segments", "ports"):
         setattr(store, key, copy.deepcopy(data[key]))
     store.agents_down = set(data.get("agents_down") or [])
+    store.pagination_max_limit = old.pagination_max_limit  # configuration, not state
     return store
 
 
@@ -350,18 +384,21 @@ def _listing(
     `value(row, name)` reads a filtered attribute and `view(row)` renders a row, so that only
     the page's rows are rendered.
     """
+    filters = {name: values for name, values in request.query.items() if name not in _PAGING}
+    invalid = [name for name in filters if name not in FILTERS[key]]
+    if invalid:  # Neutron formats the Python list of names into its message
+        raise _bad(400, f"{invalid} is invalid attribute for filtering")
     get = value or (lambda r, name: r.get(name))
-    for name, values in request.query.items():
-        if name in _PAGING:
-            continue
+    for name, values in filters.items():
         wanted = set(values)
         rows = [r for r in rows if _as_text(get(r, name)) in wanted]
     limit = int_arg(request, "limit", lambda s, m: _bad(s, m))
+    max_limit = _store(request).pagination_max_limit
     chunk, more = page(
         rows,
         limit,
         request.arg("marker"),
-        MAX_LIMIT,
+        max_limit or len(rows) + 1,
         lambda m: err(404, f"{singular}NotFound", f"{singular} {m} could not be found."),
     )
     last_id = chunk[-1].get("id") if chunk else None
@@ -382,11 +419,19 @@ def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_FALSE = ("0", "f", "false", "off", "n", "no")  # oslo strutils.bool_from_string(strict=True)
+
+
 def _bool_filters(request: Request, names: tuple[str, ...]) -> None:
-    """Neutron accepts true/True/1 for boolean filters; normalise to the 'True'/'False' the rows compare as."""
+    """Neutron converts boolean filters as oslo's strict bool_from_string does (true/T/1/yes...),
+    refusing anything else; normalise to the 'True'/'False' the rows compare as."""
     for name in names:
-        if name in request.query:
-            request.query[name] = ["True" if truthy(v) else "False" for v in request.query[name]]
+        values = request.query.get(name, [])
+        for v in values:
+            if not truthy(v.strip()) and v.strip().lower() not in _FALSE:
+                raise err(400, "InvalidInput", f"Invalid input for operation: '{v}' cannot be converted to boolean.")
+        if values:
+            request.query[name] = ["True" if truthy(v.strip()) else "False" for v in values]
 
 
 def _network_view(store: NetworkStore, n: dict[str, Any], admin: bool) -> dict[str, Any]:
@@ -434,6 +479,7 @@ def network_show(request: Request) -> Response:
 @router.route("GET", "/v2.0/subnets")
 def subnets(request: Request) -> Response:
     store = _store(request)
+    _bool_filters(request, ("enable_dhcp", "shared", "router:external"))
     rows = [dict(s) for s in store.subnets.values() if _network_visible(request, store.networks[s["network_id"]])]
     return _listing(request, "subnets", rows, "Subnet")
 
