@@ -69,6 +69,7 @@ test: install system-deps
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/bandit -q -r plugins twin/src
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	$(PY) tools/check_galaxy.py
 	bash tests/realcloud/run.sh
 	bash tests/sanity/run.sh
 
@@ -77,6 +78,11 @@ bench: install
 
 build: install
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+# galaxy-importer (Galaxy's own checks, no containers) on the tarball `make build` makes.
+.PHONY: galaxy-check
+galaxy-check: install
+	$(PY) tools/check_galaxy.py
 
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py
