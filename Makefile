@@ -70,6 +70,7 @@ test: install system-deps
 	$(BIN)/bandit -q -r plugins twin/src
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
 	$(PY) tools/check_galaxy.py
+	$(PY) tools/check_ee.py
 	bash tests/realcloud/run.sh
 	bash tests/sanity/run.sh
 
@@ -83,6 +84,16 @@ build: install
 .PHONY: galaxy-check
 galaxy-check: install
 	$(PY) tools/check_galaxy.py
+
+# The execution environment's tarball and build context (build/ee/); then, with a container
+# engine: ansible-builder build -f execution-environment.yml -c build/ee/context -t vigil-ee:latest
+# ee-check: the same, then its install steps replayed in a throw-away venv (what make test runs).
+.PHONY: ee ee-check
+ee: install
+	$(PY) tools/check_ee.py --create
+
+ee-check: install
+	$(PY) tools/check_ee.py
 
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py
