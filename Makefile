@@ -69,6 +69,8 @@ test: install system-deps
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/bandit -q -r plugins twin/src
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	$(PY) tools/check_galaxy.py
+	$(PY) tools/check_ee.py
 	bash tests/realcloud/run.sh
 	bash tests/sanity/run.sh
 
@@ -77,6 +79,21 @@ bench: install
 
 build: install
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+# galaxy-importer (Galaxy's own checks, no containers) on the tarball `make build` makes.
+.PHONY: galaxy-check
+galaxy-check: install
+	$(PY) tools/check_galaxy.py
+
+# The execution environment's tarball and build context (build/ee/); then, with a container
+# engine: ansible-builder build -f execution-environment.yml -c build/ee/context -t vigil-ee:latest
+# ee-check: the same, then its install steps replayed in a throw-away venv (what make test runs).
+.PHONY: ee ee-check
+ee: install
+	$(PY) tools/check_ee.py --create
+
+ee-check: install
+	$(PY) tools/check_ee.py
 
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py

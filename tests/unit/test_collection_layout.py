@@ -41,8 +41,25 @@ def _documentation(module):
 def test_execution_environment_is_valid_for_ansible_builder():
     ee = yaml.safe_load((ROOT / "execution-environment.yml").read_text())
     validate_schema(ee)  # raises DefinitionError naming the problem
-    assert ee["dependencies"]["python"] == "requirements.txt"
-    assert ee["dependencies"]["system"] == "bindep.txt"
+    # ansible-builder reads requirements.txt and bindep.txt from the installed collection; the
+    # same files given here again would be installed twice (tools/check_ee.py replays the build)
+    assert "python" not in ee["dependencies"] and "system" not in ee["dependencies"]
+    for name in ("requirements.txt", "bindep.txt"):
+        assert name not in yaml.safe_load((ROOT / "galaxy.yml").read_text())["build_ignore"]
+    # the collection reaches the context as the tarball tools/check_ee.py builds (make ee)
+    (collection,) = ee["dependencies"]["galaxy"]["collections"]
+    (copied,) = ee["additional_build_files"]
+    assert collection["type"] == "file"
+    assert collection["name"] == f"{copied['dest']}/{Path(copied['src']).name}"
+    assert copied["src"] == "build/ee/vigil-openstack.tar.gz"
+
+
+def test_the_galaxy_ee_example_in_docs_is_valid_for_ansible_builder():
+    text = (ROOT / "docs" / "awx.md").read_text()
+    ee = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", text, flags=re.S)[0])
+    validate_schema(ee)
+    assert ee["dependencies"]["galaxy"]["collections"] == [{"name": "vigil.openstack"}]
+    assert "python" not in ee["dependencies"] and "system" not in ee["dependencies"]
 
 
 def test_requirements_are_ranges_of_what_the_content_imports():

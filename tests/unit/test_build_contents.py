@@ -1,0 +1,93 @@
+"""`make build` ships the collection and nothing that builds, tests or tools generate.
+
+The tarball is built from a copy of the tree in which every generated folder has been planted
+(at the root and deeper down), so the check does not depend on what this checkout has run.
+"""
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _check_galaxy():
+    """tools/check_galaxy.py, which holds the list of what the tarball may contain."""
+    spec = importlib.util.spec_from_file_location("check_galaxy", ROOT / "tools" / "check_galaxy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CHECK = _check_galaxy()
+
+PLANTED = [
+    ".hypothesis/examples/0a/1b",
+    ".ansible/tmp/x",
+    ".collections/ansible_collections/vigil/x",
+    ".venv/bin/python",
+    ".pytest_cache/v/cache/nodeids",
+    ".ruff_cache/0.6/x",
+    ".mypy_cache/x",
+    ".tox/py311/x",
+    "build/vigil-openstack-0.0.1.tar.gz",
+    "build/ee/context/_build/requirements.yml",
+    "output/demo/plan.json",
+    "context/_build/requirements.yml",
+    "tests/output/results.xml",
+    "bench/results/collect.jsonl",
+    "twin/src/vigil_twin.egg-info/PKG-INFO",
+    "vigil_openstack.egg-info/PKG-INFO",
+    "importer_result.json",
+    "vigil-openstack-0.0.1.tar.gz",
+    # deeper down: caches that tools leave next to the files they looked at
+    "plugins/modules/__pycache__/plan_apply.cpython-311.pyc",
+    "plugins/module_utils/.hypothesis/examples/x",
+    "plugins/.pytest_cache/v/x",
+    "roles/collect/.ansible/x",
+    "docs/.ruff_cache/x",
+]
+
+
+def _copy_source(dest: Path) -> None:
+    skip = CHECK.GENERATED_DIRS | {".git", "importer_result.json"}
+
+    def ignore(_dirname, names):
+        return {n for n in names if n in skip or n.endswith((".egg-info", ".tar.gz", ".pyc"))}
+
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+
+
+def _build(src: Path, out: Path) -> list[str]:
+    galaxy = Path(sys.executable).parent / "ansible-galaxy"
+    proc = subprocess.run(
+        [str(galaxy), "collection", "build", "--output-path", str(out), str(src)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    version = yaml.safe_load((src / "galaxy.yml").read_text())["version"]
+    with tarfile.open(out / f"vigil-openstack-{version}.tar.gz") as tar:
+        return tar.getnames()
+
+
+def test_build_leaves_out_every_generated_folder(tmp_path):
+    src = tmp_path / "src"
+    _copy_source(src)
+    for rel in PLANTED:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text("generated\n")
+
+    names = _build(src, tmp_path / "out")
+
+    assert CHECK.unexpected_members(names) == []
+    assert {n.split("/")[0] for n in names} == CHECK.TOP_LEVEL
+    # and what a user needs is there: every role has the README galaxy-importer requires
+    for role in (p.name for p in (ROOT / "roles").iterdir() if p.is_dir()):
+        assert f"roles/{role}/README.md" in names
