@@ -59,16 +59,7 @@ class Faults:
 
     def take(self, kind: str, target: str | None = None) -> dict[str, Any] | None:
         """Return the matching named fault; one-shot ones (``times`` reaching 0) are consumed."""
-        with self._lock:
-            for spec in self.named:
-                if spec["kind"] != kind or (spec.get("target") not in (None, target)):
-                    continue
-                if "times" in spec:
-                    spec["times"] -= 1
-                    if spec["times"] <= 0:
-                        self.named.remove(spec)
-                return spec
-            return None
+        return self._take(lambda spec: spec["kind"] == kind and spec.get("target") in (None, target))
 
     def lost_answer(self, service: str, method: str, path: str, body: bytes) -> dict[str, Any] | None:
         """A ``lost_answer`` fault matching a request the service has just carried out.
@@ -77,13 +68,20 @@ class Faults:
         answer: 504 | drop, times: 1}``: the call takes effect, then the client gets a gateway's
         504 or a connection closed without an answer. ``path`` and ``body`` match substrings.
         """
+        return self._take(
+            lambda spec: (
+                spec["kind"] == "lost_answer"
+                and spec.get("service") in (None, service)
+                and spec.get("method", "POST") == method
+                and spec.get("path", "") in path
+                and spec.get("body", "").encode() in body
+            )
+        )
+
+    def _take(self, matches: Any) -> dict[str, Any] | None:
         with self._lock:
             for spec in self.named:
-                if spec["kind"] != "lost_answer":
-                    continue
-                if spec.get("service") not in (None, service) or spec.get("method", "POST") != method:
-                    continue
-                if spec.get("path", "") not in path or spec.get("body", "").encode() not in body:
+                if not matches(spec):
                     continue
                 if "times" in spec:
                     spec["times"] -= 1
