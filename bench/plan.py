@@ -15,15 +15,24 @@ airflow, power; server cpu load uniform in 0-100 %, so many hosts are over their
 limit and vm_workload_consolidation offloads first) and Cinder pools (target 5 s each); case
 names start with "speed-".
 
-Usage: python bench/plan.py [--seeds 1,2,3] [--huge] [--only quality|speed] [--strategy NAME]
-                            [--watcher-python PATH]
+Stabilization (issue 13, item 4): workload_stabilization with its defaults (cpu + ram) on
+randomfit-1000x20000-s1 with its measured load (target 5 s), and with --huge on
+randomfit-10000x200000-s1 (targets 20 s, peak RSS 1.5 GiB); each cluster in a fresh process,
+so that the peak RSS is that case's (cloud generation included). Migrations and violations
+come from the oracle's replay, std before/after (cpu + ram, weight 1 each) are recomputed
+from the model and the replayed placement. Case names start with "stabilization-".
+
+Usage: python bench/plan.py [--seeds 1,2,3] [--huge] [--only quality|speed|stabilization]
+                            [--strategy NAME] [--watcher-python PATH]
 --huge adds randomfit-10000x200000-s1 (a few minutes; not part of `make bench`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,8 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / ".collections"), str(ROOT / "tests" / "unit"), str(Path(__file__).parent)]
 
 import _referee  # noqa: E402
+import numpy as np  # noqa: E402
+import oracle  # noqa: E402
 from common import Reporter, peak_rss_mb, timed  # noqa: E402
 from modelgen import add_metrics, add_storage, random_model  # noqa: E402
+from randomfit import add_load, random_fit  # noqa: E402
 
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
 
@@ -88,6 +100,67 @@ def speed(rep, only):
         rep.emit("%s/%s" % (case, strategy), "actions", len(plan["actions"]), "count")
 
 
+STABILIZATION_TARGETS = {1000: (5.0, None), 10000: (20.0, 1536.0)}  # seconds, peak RSS MB
+
+
+def balance_std(model, placement):
+    """Std over hosts of measured cpu load (busy vCPUs / vCPUs) plus that of ram (used / usable
+    MiB), the hosts being those enabled or holding servers; placement {uuid: host} overrides."""
+    nodes, inst, met = model["nodes"], model["instances"], model["metrics"]
+    per = met.pivot_table(index="resource_id", columns="metric", values="value").reindex(inst["uuid"])
+    vcpus = inst["vcpus"].to_numpy(float)
+    busy = np.where(per["cpu_util_pct"].isna(), vcpus, vcpus * per["cpu_util_pct"].clip(0, 100) / 100.0)
+    used = np.where(per["ram_used_mb"].isna(), inst["memory_mb"].to_numpy(float), per["ram_used_mb"])
+    hidx = {h: k for k, h in enumerate(nodes["hostname"])}
+    where = np.array([hidx[placement.get(u, h)] for u, h in zip(inst["uuid"], inst["host"])])
+    counted = (nodes["status"] == "enabled").to_numpy() | np.isin(np.arange(len(nodes)), inst["host"].map(hidx))
+    cap = [
+        nodes["vcpu_total"].to_numpy(float) + nodes["pcpu_total"].to_numpy(float),
+        nodes["memory_mb_total"].to_numpy(float) - nodes["memory_mb_reserved"].to_numpy(float),
+    ]
+    return sum(
+        float((np.bincount(where, weights=v, minlength=len(nodes)) / c)[counted].std())
+        for v, c in zip((busy, used), cap)
+    )
+
+
+def stabilization_case(hosts):
+    """One cluster, in this (fresh) process: the figures as a dict."""
+    model = add_load(random_fit(1, hosts, 20), 1)
+    with timed() as t:
+        plan = registry.run(model, "workload_balancing", "workload_stabilization", {})
+    rss = peak_rss_mb()  # before the referee's replay: the strategy's high-water mark
+    v = oracle.check(model, plan)
+    return {
+        "case": "randomfit-%dx%d-s1" % (hosts, len(model["instances"])),
+        "seconds": t["seconds"],
+        "peak_rss_mb": rss,
+        "migrations": v.migrations,
+        "std_before": balance_std(model, {}),
+        "std_after": balance_std(model, v.placement),
+        "oracle_violations": v.violations,
+    }
+
+
+def stabilization(rep, huge):
+    for hosts in (1000, 10000) if huge else (1000,):
+        argv = [sys.executable, __file__, "--stabilization-case", str(hosts)]
+        out = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if out.returncode:
+            raise RuntimeError("stabilization case failed: %s" % out.stderr.strip().splitlines()[-1:])
+        fig = json.loads(out.stdout.strip().splitlines()[-1])
+        case = "stabilization-%s/workload_stabilization" % fig["case"]
+        seconds, rss = STABILIZATION_TARGETS[hosts]
+        rep.emit(case, "seconds", fig["seconds"], "s", seconds)
+        rep.emit(case, "peak_rss_mb", fig["peak_rss_mb"], "MB", rss)
+        rep.emit(case, "migrations", fig["migrations"], "count")
+        rep.emit(case, "std_before", fig["std_before"], "fraction")
+        rep.emit(case, "std_after", fig["std_after"], "fraction")
+        rep.emit(case, "oracle_violations", len(fig["oracle_violations"]), "count", 0)
+        for line in fig["oracle_violations"][:5]:
+            print("# %s: %s" % (case, line), file=sys.stderr)
+
+
 def clusters(seeds, huge):
     yield 200, 1, {}
     for seed in seeds:
@@ -116,16 +189,22 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the 1 000-host clusters")
     ap.add_argument("--huge", action="store_true", help="add the 10 000-host / 200 000-server cluster")
-    ap.add_argument("--only", choices=("quality", "speed"), default=None)
+    ap.add_argument("--only", choices=("quality", "speed", "stabilization"), default=None)
     ap.add_argument("--strategy", default=None)
     ap.add_argument("--watcher-python", default=os.environ.get("WATCHER_PYTHON"))
+    ap.add_argument("--stabilization-case", type=int, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
+    if args.stabilization_case:
+        print(json.dumps(stabilization_case(args.stabilization_case)))
+        return 0
     rep = Reporter("plan")
     seeds = [int(s) for s in args.seeds.split(",")]
-    if args.only != "speed":
+    if args.only in (None, "quality"):
         quality(rep, seeds, args.huge, args.strategy, args.watcher_python)
-    if args.only != "quality":
+    if args.only in (None, "speed"):
         speed(rep, args.strategy)
+    if args.only in (None, "stabilization") and args.strategy in (None, "workload_stabilization"):
+        stabilization(rep, args.huge)
     return 1 if rep.failed else 0
 
 
