@@ -80,7 +80,7 @@ class Cloud:
                 "traits": set(_list(r.get("traits"))),
                 "enabled": _text(r.get("status")) == "enabled",
                 "up": _text(r.get("state")) == "up"
-                and not bool(r.get("forced_down") or False)
+                and not bool(r.get("forced_down"))
                 and (_missing(agent) or bool(agent)),
                 "powered": _text(r.get("power_state")) != "off",
                 "cap": cap,
@@ -93,10 +93,10 @@ class Cloud:
             self.servers[_text(r["uuid"])] = {
                 "host": _text(r.get("host")) or None,
                 "status": status,
-                "locked": bool(r.get("locked") or False),
+                "locked": bool(r.get("locked")),
                 "task": _text(r.get("task_state")) not in ("", "None", "none"),
-                "special": any(bool(r.get(k) or False) for k in ("pinned", "pci", "vgpu")),
-                "pinned": bool(r.get("pinned") or False),
+                "special": any(bool(r.get(k)) for k in ("pinned", "pci", "vgpu")),
+                "pinned": bool(r.get("pinned")),
                 "migratable": _text(r.get("migratable")) or "live",
                 "vcpus": _num(r.get("vcpus")),
                 "memory_mb": _num(r.get("memory_mb")),

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-import neutron  # noqa: F401 - first: it selects oslo.service's threading backend, as Neutron's own commands do
+import neutron  # noqa: F401  # pylint: disable=unused-import  # first: selects oslo.service's threading backend, as Neutron's own commands do
 import oslo_messaging
 from neutron.agent import rpc as agent_rpc
 from neutron.api.rpc.callbacks import resources
