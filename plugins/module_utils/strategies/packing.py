@@ -116,33 +116,57 @@ def _fill(pl, zone, keep, order_key):
     sp = pl.savepoint()
     movers = np.nonzero(np.isin(pl.inst_host, np.nonzero(zone & ~keep)[0]))[0]
     dest = keep & pl.host_ok
-    kept = np.nonzero(dest)[0]
+    kept = KeptRoom(pl, np.nonzero(dest)[0])
     for i in movers[np.argsort(-order_key[movers], kind="stable")]:
-        h = _fast_fit(pl, i, kept)
+        h = kept.fast_fit(i)
         if h < 0:
             h = dot_fit(pl, i, pl.candidates(i, dest))
         if h < 0:
             pl.rollback(sp)
             return False
         pl.move(i, h, check=False)  # allowed() or candidates() checked every constraint
+        kept.took(i, h)
     return True
 
 
-def _fast_fit(pl, i, kept):
-    """`dot_fit` over the kept hosts with room, when the constraint layer allows its choice; else -1.
+class KeptRoom:
+    """The free room of the kept hosts as one compact array, for `dot_fit` without a full mask.
 
-    Scoring only the few kept hosts (not all H) and asking ``allowed`` about the one chosen is
-    much cheaper than a full ``candidates`` mask on big clouds. The allowed hosts are a subset
-    of those with room, so an allowed best is the best `dot_fit` would pick; a refused one
-    sends the caller to the full mask.
+    Scoring only the kept hosts with room (not all H) and asking ``allowed`` about the one
+    chosen is much cheaper than a ``candidates`` mask on big clouds. The allowed hosts are a
+    subset of those with room, so an allowed best is the host `dot_fit` would pick; a refused
+    one sends the caller to the full mask. Only kept hosts receive, so ``took`` keeps it exact.
+    Servers come largest first, so servers of one flavor come in runs: the scores of the last
+    demand are kept and only the host that took a server is scored again.
     """
-    d = pl.demand[i]
-    free = pl.free[kept]
-    room = kept[(free >= d - EPS).all(axis=1)]
-    if not len(room):
-        return -1
-    h = int(room[np.argmax((pl.free[room] * (d / (pl.norm * pl.norm))).sum(axis=1))])
-    return h if h != pl.inst_host[i] and not pl.allowed(i, h) else -1
+
+    def __init__(self, pl, hosts):
+        self.pl, self.hosts = pl, hosts
+        self.free = np.ascontiguousarray(pl.free[hosts])
+        self.at = {int(h): k for k, h in enumerate(hosts)}
+        self.weight = 1.0 / (pl.norm * pl.norm)
+        self.demand = self.score = None
+
+    def _score(self, rows):
+        fits = (self.free[rows] >= self.demand - EPS).all(axis=-1)
+        return np.where(fits, self.free[rows] @ (self.demand * self.weight), -np.inf)
+
+    def fast_fit(self, i):
+        d = self.pl.demand[i]
+        if self.demand is None or not np.array_equal(d, self.demand):
+            self.demand = d.copy()
+            self.score = self._score(slice(None))
+        k = int(np.argmax(self.score))
+        if not np.isfinite(self.score[k]):
+            return -1
+        h = int(self.hosts[k])
+        return h if h != self.pl.inst_host[i] and not self.pl.allowed(i, h) else -1
+
+    def took(self, i, h):
+        k = self.at[h]
+        self.free[k] -= self.pl.demand[i]
+        if self.demand is not None:
+            self.score[k] = self._score(k)
 
 
 def pack_zones(pl, bounds):
