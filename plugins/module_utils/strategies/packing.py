@@ -309,11 +309,13 @@ def zone_bounds(pl):
     forced = np.zeros(pl.H, dtype=bool)
     stuck = pl.inst_host[~pl.movable & (pl.inst_host >= 0)]
     forced[stuck] = True
+    # A host that cannot receive (disabled, down, powered off) can only keep what it holds.
+    usable = np.where(pl.host_ok[:, None], pl.cap, np.minimum(pl.cap, pl.used))
     out = {}
     for z in np.unique(pl.zone[scope]):
         m = scope & (pl.zone == z)
         used = (pl.cap - pl.free)[m].sum(axis=0)
-        out[int(z)] = lower_bound_hosts(pl.cap[m], used, forced[m])
+        out[int(z)] = lower_bound_hosts(usable[m], used, forced[m])
     return out
 
 
