@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -206,9 +207,7 @@ class PlanExecutor:
         the cloud went back in time, and all of them are read. Reads only, in parallel.
         Returns ``[(action id, what is wrong)]`` in plan order.
         """
-        touched = {}
-        for action in self.plan["actions"]:
-            touched[action["resource"]] = touched.get(action["resource"], 0) + 1
+        touched = collections.Counter(action["resource"] for action in self.plan["actions"])
         trusted, others = [], []
         for aid in self.order:
             action = self.actions[aid]

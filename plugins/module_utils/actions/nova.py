@@ -94,10 +94,15 @@ def allocation_providers(conn, consumer, names=None):
     uuids = sorted((response.json() or {}).get("allocations", {}))
     for uuid in uuids:
         if uuid not in names:
-            rp = conn.placement.get("/resource_providers/%s" % uuid)
-            _raise_for(rp)
-            names[uuid] = rp.json().get("name")
+            names[uuid] = provider_name(conn, uuid)
     return [names[uuid] for uuid in uuids]
+
+
+def provider_name(conn, uuid):
+    """A resource provider's name (for a compute node: its hypervisor hostname)."""
+    response = conn.placement.get("/resource_providers/%s" % uuid)
+    _raise_for(response)
+    return response.json().get("name")
 
 
 _PROVIDER_UUID = re.compile(
@@ -114,8 +119,7 @@ def name_providers(conn, text):
 
     def named(match):
         try:
-            response = conn.placement.get("/resource_providers/%s" % match.group(1))
-            name = response.json().get("name") if response.status_code < 400 else None
+            name = provider_name(conn, match.group(1))
         except Exception:  # noqa: BLE001 - best effort: the error being reported matters more
             name = None
         return "%s (host %s)" % (match.group(0), name) if name else match.group(0)

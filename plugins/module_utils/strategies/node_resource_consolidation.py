@@ -76,7 +76,7 @@ def run(ctx):
     curve = _heuristic(pl, bounds, bound, p["max_migrations"])
     if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
         # The solver's plan only when it is better: never worse than the heuristic's.
-        if _hosts_in_use(solved) < _hosts_in_use(pl):
+        if packing.hosts_in_use(solved) < packing.hosts_in_use(pl):
             pl = solved
         else:
             ctx.exact_optimal = False  # its proof covers the solver's plan, not the one kept
@@ -105,10 +105,6 @@ def run(ctx):
         # Optimal when the solver proved it, or when the plan meets a bound no plan can beat.
         eff["exact_optimal"] = bool(getattr(ctx, "exact_optimal", False)) or eff["hosts_in_use_after"] <= bound
     return actions, eff
-
-
-def _hosts_in_use(pl):
-    return int((pl.host_counts()[pl.host_in_scope] > 0).sum())
 
 
 def _heuristic(pl, bounds, bound, max_migrations):

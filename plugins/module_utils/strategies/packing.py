@@ -180,15 +180,10 @@ def pack_zones(pl, bounds):
     of best shape (``dot_fit``), and is undone unless all fit. At that ``k`` the ranking is
     then moved towards servers-first as far as the trial still fits, which saves migrations
     at no cost in hosts. A zone where even keeping every host fails is left as it is.
-    Returns the zones' kept-host masks, for a finishing drain.
     """
-    counts = pl.host_counts()
+    counts, scope, forced = _consolidation_scope(pl)
     size = (pl.demand / pl.norm).sum(axis=1)
     capacity = (pl.cap / pl.norm).sum(axis=1)
-    forced = np.zeros(pl.H, dtype=bool)
-    forced[pl.inst_host[~pl.movable & (pl.inst_host >= 0)]] = True
-    scope = pl.host_in_scope & (pl.host_ok | (counts > 0))
-    kept = []
     for z in np.unique(pl.zone[scope]):
         zone = scope & (pl.zone == z)
         keepable = np.nonzero(zone & pl.host_ok & ~forced)[0]
@@ -235,10 +230,7 @@ def pack_zones(pl, bounds):
                     weight_ok = mid
                 else:
                     weight_bad = mid
-        keep = keep_set(low, weight_ok)
-        _fill(pl, zone, keep, size)
-        kept.append(keep)
-    return kept
+        _fill(pl, zone, keep_set(low, weight_ok), size)
 
 
 def released_by_migrations(pl, since):
@@ -302,13 +294,26 @@ def disable_empty(pl, acts, reason, first=()):
     return [int(h) for h in empty]
 
 
-def zone_bounds(pl):
-    """Lower bound on hosts in use per zone: ``{zone: hosts}`` (see `lower_bound_hosts`)."""
+def _consolidation_scope(pl):
+    """``(servers per host, hosts consolidation considers, hosts an unmovable server pins)``.
+
+    Considered: in scope, and either a destination or holding servers.
+    """
     counts = pl.host_counts()
     scope = pl.host_in_scope & (pl.host_ok | (counts > 0))
     forced = np.zeros(pl.H, dtype=bool)
-    stuck = pl.inst_host[~pl.movable & (pl.inst_host >= 0)]
-    forced[stuck] = True
+    forced[pl.inst_host[~pl.movable & (pl.inst_host >= 0)]] = True
+    return counts, scope, forced
+
+
+def hosts_in_use(pl):
+    """In-scope hosts holding a server now."""
+    return int((pl.host_counts()[pl.host_in_scope] > 0).sum())
+
+
+def zone_bounds(pl):
+    """Lower bound on hosts in use per zone: ``{zone: hosts}`` (see `lower_bound_hosts`)."""
+    _counts, scope, forced = _consolidation_scope(pl)
     # A host that cannot receive (disabled, down, powered off) can only keep what it holds.
     usable = np.where(pl.host_ok[:, None], pl.cap, np.minimum(pl.cap, pl.used))
     out = {}
@@ -325,8 +330,7 @@ def consolidation_bound(pl):
 
 
 def consolidation_efficacy(pl, released, bound, disabled):
-    counts_after = pl.host_counts()
-    in_use_after = int((counts_after[pl.host_in_scope] > 0).sum())
+    in_use_after = hosts_in_use(pl)
     moves = pl.moves()
     return {
         "compute_nodes_count": int(pl.host_in_scope.sum()),
