@@ -184,6 +184,13 @@ def apply_args(plan, state_file, **kw):
     return args
 
 
+def apply_plan(twin, tmp_path, plan, **kw):
+    """plan_apply of ``plan`` on ``twin`` with the state file in tmp_path (and MAAS credentials)."""
+    args = apply_args(plan, tmp_path / "plan.state.json", maas_url=twin.maas_url, maas_api_key=twin.maas_api_key)
+    args.update(kw)
+    return run_module(tmp_path, "plan_apply", args, twin=twin)
+
+
 def states(result):
     return {a["id"]: a["state"] for a in result.get("actions", [])}
 

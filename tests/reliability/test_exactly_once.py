@@ -10,6 +10,7 @@ import pytest
 from invariants import action_calls, assert_invariants, capture, new_requests, nova_actions_since
 from support import (
     apply_args,
+    apply_plan,
     chain_plan,
     mixed_plan,
     run_module,
@@ -44,8 +45,7 @@ def test_lost_answer_after_an_accepted_call(rtwin, tmp_path, scenario, call, ans
     lost = {"kind": "lost_answer", "service": "compute", "path": "/servers/%s/action" % sid, "body": call}
     rtwin.cloud.faults.configure({"named": [dict(lost, answer=answer, times=1)]})
     base = capture(rtwin)
-    args = apply_args(plan, tmp_path / "plan.state.json", maas_url=rtwin.maas_url, maas_api_key=rtwin.maas_api_key)
-    result, out = run_module(tmp_path, "plan_apply", args, twin=rtwin)
+    result, out = apply_plan(rtwin, tmp_path, plan)
     assert not result.get("failed"), out
     assert {a["id"]: a["state"] for a in result["actions"]} == ALL
     assert nova_actions_since(rtwin, base, sid) == expected

@@ -15,6 +15,7 @@ from support import (
     MIXED_FINAL,
     add_burst,
     apply_args,
+    apply_plan,
     chain_plan,
     ironic_id,
     maas_id,
@@ -41,10 +42,7 @@ SERVICE_NAMES = {
 }
 
 
-def apply(twin, tmp_path, plan, **kw):
-    args = apply_args(plan, tmp_path / "plan.state.json", maas_url=twin.maas_url, maas_api_key=twin.maas_api_key)
-    args.update(kw)
-    return run_module(tmp_path, "plan_apply", args, twin=twin)
+apply = apply_plan
 
 
 def assert_mixed_done(twin):

@@ -4,13 +4,12 @@ failure that a re-run must not hide."""
 import openstack
 import openstack.config
 from invariants import action_calls, assert_invariants, capture, mutating_requests
-from support import apply_args, chain_plan, run_module, server, server_id, states
+from support import apply_plan, chain_plan, server, server_id, states
 
 CHAIN = ("vm1", "vm2", "vm6", "vm5", "vm3")  # k0..k4, each the parent of the next, all to cmp4
 
 
-def apply(twin, tmp_path, plan, **kw):
-    return run_module(tmp_path, "plan_apply", apply_args(plan, tmp_path / "plan.state.json", **kw), twin=twin)
+apply = apply_plan
 
 
 def test_cloud_restored_before_resume_is_detected_and_named(rtwin, tmp_path, scenario):
