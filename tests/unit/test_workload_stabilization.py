@@ -14,9 +14,9 @@ import pytest
 from modelgen import add_metrics, random_model
 from randomfit import add_load, random_fit
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import workload_stabilization as ws
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
     Context,
     host_load,
     host_usage_capacity,
