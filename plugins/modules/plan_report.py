@@ -101,7 +101,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vigil.openstack.plugins.module_utils import planner, report
-from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private, replace_private
 
 
 def main():
@@ -138,10 +138,7 @@ def main():
                 with open(path) as fh:
                     old = fh.read()
             if old != text:
-                fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(text)
-                os.replace(path + ".tmp", path)
+                replace_private(path, text.encode("utf-8"))
                 changed = True
     else:
         changed = any(not os.path.exists(path) for path, _unused in outputs)
