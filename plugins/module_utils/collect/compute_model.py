@@ -59,54 +59,9 @@ def collect(
     scope = scope_mod.normalize(scope)
     skipped = []
     raw = nova.collect(conn, all_projects=all_projects, page_size=page_size, with_migrations=with_migrations)
-
     # Instances first: their image ids say which images to read.
-    image_ids = set(compute._image_id(s) for s in raw["servers"])
-    images = None
-    if with_images and image_ids - {None}:
-        images = _optional(
-            skipped,
-            "image",
-            "image properties (trait:*=required, hw_cpu_policy) not read",
-            glance.collect,
-            conn,
-            image_ids,
-        )
-    net = None
-    if with_network:
-        net = _optional(
-            skipped,
-            "network",
-            "SR-IOV ports and L2 agents not read: only flavor PCI aliases mark instances pci",
-            neutron.collect,
-            conn,
-        )
-    instances = compute.build_instances(
-        raw["servers"],
-        flavors=raw["flavors"],
-        server_groups=raw["server_groups"],
-        images=(images or {}).get("images"),
-        ports=(net or {}).get("ports"),
-        migrations=raw["migrations"],
-    )
-
-    # Placement detail is read only for the providers of hosts in scope.
-    probe = compute.build_nodes(raw["hypervisors"], raw["services"], raw["aggregates"])
-    in_scope = probe["hostname"][scope_mod.host_mask(probe, scope)] if scope else probe["hostname"]
-    wanted_ids = probe.loc[in_scope.index, "hypervisor_id"].dropna()
-    wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(wanted_ids)
-    pl = _optional(
-        skipped,
-        "placement",
-        "capacity from Nova hypervisor statistics with default reserved/allocation ratios; no traits",
-        placement.collect,
-        conn,
-        detail=placement_detail,
-        provider_count=len(in_scope),
-        provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
-        provider_uuids=sorted(u for u in wanted_ids if compute._is_uuid(u)),
-    )
-    pl = pl or {}
+    instances, net = _read_instances(conn, raw, skipped, with_images, with_network)
+    pl = _read_placement(conn, raw, scope, placement_detail, skipped)
     nodes = compute.build_nodes(
         raw["hypervisors"],
         raw["services"],
@@ -145,3 +100,56 @@ def collect(
         ),
     }
     return tables, meta
+
+
+def _read_instances(conn, raw, skipped, with_images, with_network):
+    """``(instances table, neutron data or None)``: Glance and Neutron are optional extras."""
+    image_ids = set(compute._image_id(s) for s in raw["servers"])
+    images = None
+    if with_images and image_ids - {None}:
+        images = _optional(
+            skipped,
+            "image",
+            "image properties (trait:*=required, hw_cpu_policy) not read",
+            glance.collect,
+            conn,
+            image_ids,
+        )
+    net = None
+    if with_network:
+        net = _optional(
+            skipped,
+            "network",
+            "SR-IOV ports and L2 agents not read: only flavor PCI aliases mark instances pci",
+            neutron.collect,
+            conn,
+        )
+    instances = compute.build_instances(
+        raw["servers"],
+        flavors=raw["flavors"],
+        server_groups=raw["server_groups"],
+        images=(images or {}).get("images"),
+        ports=(net or {}).get("ports"),
+        migrations=raw["migrations"],
+    )
+    return instances, net
+
+
+def _read_placement(conn, raw, scope, placement_detail, skipped):
+    """Placement's data (``{}`` when skipped), read only for the providers of hosts in scope."""
+    probe = compute.build_nodes(raw["hypervisors"], raw["services"], raw["aggregates"])
+    in_scope = probe["hostname"][scope_mod.host_mask(probe, scope)] if scope else probe["hostname"]
+    wanted_ids = probe.loc[in_scope.index, "hypervisor_id"].dropna()
+    wanted_names = set(probe.loc[in_scope.index, "hypervisor_hostname"].dropna()) | set(wanted_ids)
+    pl = _optional(
+        skipped,
+        "placement",
+        "capacity from Nova hypervisor statistics with default reserved/allocation ratios; no traits",
+        placement.collect,
+        conn,
+        detail=placement_detail,
+        provider_count=len(in_scope),
+        provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
+        provider_uuids=sorted(u for u in wanted_ids if compute._is_uuid(u)),
+    )
+    return pl or {}
