@@ -7,8 +7,8 @@
 state before and after, the hosts the plan frees and disables, why servers stay, the risks,
 migrations by wave); `render` only formats it, through a Jinja2 template. The default
 templates ship in the collection (``roles/report/templates/``); the ``plan_report`` action
-plugin reads them (or the user's) on the controller and hands their text to the module, so
-the module never needs the collection's files where it runs. HTML is rendered with
+plugin finds them (or the user's) on the controller and copies them to where the module
+runs, which never needs the collection's other files there. HTML is rendered with
 autoescape on: every cloud-provided string is escaped.
 """
 
@@ -256,10 +256,19 @@ def md_cell(value):
     return ("%s" % (value,)).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def default_template(fmt):
-    """``(name, source)`` of the template shipped in the collection for `fmt`."""
-    path = os.path.normpath(os.path.join(DEFAULT_TEMPLATE_DIR, TEMPLATE_NAMES[fmt]))
-    return path, read_template(path)
+def default_template_path(fmt):
+    """The template shipped in the collection for `fmt` (found where the collection is on disk:
+    on the controller; the module gets copies from the action plugin)."""
+    return os.path.normpath(os.path.join(DEFAULT_TEMPLATE_DIR, TEMPLATE_NAMES[fmt]))
+
+
+def template_path(fmt, template_dir=None):
+    """The template file for `fmt`: `template_dir`'s when it has one, else the collection's."""
+    if template_dir:
+        path = os.path.join(template_dir, TEMPLATE_NAMES[fmt])
+        if os.path.isfile(path):
+            return path
+    return default_template_path(fmt)
 
 
 def read_template(path):
@@ -279,7 +288,8 @@ def render(data, fmt, source=None, name=None):
     except ImportError as exc:
         raise TemplateError("rendering a report needs jinja2 where the module runs: %s" % exc) from exc
     if source is None:
-        name, source = default_template(fmt)
+        name = template_path(fmt)
+        source = read_template(name)
     env = SandboxedEnvironment(
         autoescape=(fmt == "html"),
         undefined=jinja2.StrictUndefined,

@@ -25,8 +25,9 @@ description:
   - Both files come from Jinja2 templates shipped in the collection
     (C(roles/report/templates/plan_report.md.j2) and C(plan_report.html.j2)); O(template_dir)
     replaces either. The HTML template is rendered with autoescape on, so every string read
-    from the cloud is escaped. The templates are read on the controller and rendered where
-    the module runs, which needs C(jinja2) there (ansible-core brings it to the controller).
+    from the cloud is escaped. The action plugin finds the templates on the controller and
+    copies them to where the module runs; the module renders them there, which needs C(jinja2)
+    on that host (ansible-core brings it to the controller).
   - The HTML page is standalone (inline CSS and SVG, no scripts, no external assets), so it can
     be attached to an AWX job or a pull request as is.
   - Makes no API calls; it reads the model and the plan it is given. Files are created with
@@ -82,7 +83,7 @@ options:
 attributes:
   action:
     support: full
-    description: An action plugin on the controller reads the templates and passes them to the module.
+    description: An action plugin on the controller finds the templates and copies them to where the module runs.
   check_mode:
     support: full
     description: >-
@@ -173,7 +174,6 @@ def main():
             formats=dict(type="list", elements="str", choices=["markdown", "html"], default=["markdown", "html"]),
             template_dir=dict(type="path"),
             near_full_pct=dict(type="float", default=90.0),
-            _templates=dict(type="dict", default={}),  # set by the action plugin: format -> {name, source}
         ),
         supports_check_mode=True,
     )
@@ -187,8 +187,8 @@ def main():
     texts = {}
     try:
         for fmt in set(p["formats"]) | {"markdown"}:  # the Markdown text is always returned
-            template = p["_templates"].get(fmt) or {}
-            texts[fmt] = report.render(data, fmt, template.get("source"), template.get("name"))
+            path = report.template_path(fmt, p["template_dir"])
+            texts[fmt] = report.render(data, fmt, report.read_template(path), path)
     except report.TemplateError as exc:
         module.fail_json(msg="cannot render the report: %s" % exc)
     outputs = [(os.path.join(p["dest"], basename + SUFFIX[fmt]), texts[fmt]) for fmt in p["formats"]]
