@@ -77,7 +77,7 @@ options:
   near_full_pct:
     description:
       - A host that receives servers and ends at or above this percentage of its allocatable
-        vCPU or RAM is listed under the report's risks as left near full.
+        vCPU or RAM is listed under the report's risks as left near full. Above 0, at most 100.
     type: float
     default: 90
 attributes:
@@ -179,6 +179,8 @@ def main():
     )
     p = module.params
     plan = p["plan"]
+    if not 0 < p["near_full_pct"] <= 100:
+        module.fail_json(msg="near_full_pct must be above 0 and at most 100, got %s" % p["near_full_pct"])
     try:
         data = report.report_data(p["model"], plan, planner.plan_waves(plan), near_full_pct=p["near_full_pct"])
     except (KeyError, TypeError, ValueError) as exc:

@@ -64,7 +64,7 @@ def test_template_dir_beside_the_playbook_replaces_one_format(tmp_path):
     assert (out / "r.md").read_text().startswith("# vigil plan report")  # the collection's Markdown
 
 
-def test_template_mistakes_fail_naming_the_template_and_write_nothing(tmp_path):
+def test_mistakes_fail_naming_the_template_or_option_and_write_nothing(tmp_path):
     (tmp_path / "templates" / "broken").mkdir(parents=True)
     (tmp_path / "templates" / "broken" / "plan_report.md.j2").write_text("line one\n{% if %}\n")
     (tmp_path / "templates" / "empty").mkdir()
@@ -73,6 +73,7 @@ def test_template_mistakes_fail_naming_the_template_and_write_nothing(tmp_path):
         dict(_report_task(out, "Broken template", template_dir="broken"), ignore_errors=True),
         dict(_report_task(out, "Empty directory", template_dir="empty"), ignore_errors=True),
         dict(_report_task(out, "Missing directory", template_dir="nowhere"), ignore_errors=True),
+        dict(_report_task(out, "Bad threshold", near_full_pct=150), ignore_errors=True),
     ]
     _unused, run = _run(tmp_path, *tasks)
     broken = run.task("Broken template")
@@ -86,4 +87,9 @@ def test_template_mistakes_fail_naming_the_template_and_write_nothing(tmp_path):
     )
     missing = run.task("Missing directory")
     assert run.status("Missing directory") == "failed" and "nowhere" in missing["msg"]
+    bad = run.task("Bad threshold")
+    assert (
+        run.status("Bad threshold") == "failed"
+        and "near_full_pct must be above 0 and at most 100, got 150" in bad["msg"]
+    )
     assert not out.exists()

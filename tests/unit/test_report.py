@@ -120,7 +120,7 @@ def _operator_case():
         _server("u1", "web|1", "compute-1", 2, 8192),
         _server("u2", "<script>x</script>", "compute-1", 2, 16384),
         _server("u3", "pinned", "compute-2", 2, 4096, "no", "pinned CPUs"),
-        _server("u4", "locked", "compute-3", 2, 45056),
+        _server("u4", "db\n2", "compute-3", 2, 45056),
     ]
     model = {"nodes": _split("nodes", nodes), "instances": _split("instances", servers)}
     actions = [
@@ -160,6 +160,7 @@ def test_operator_sections_freed_disabled_service_after_staying_and_risks():
     md = report.to_markdown(data)
     assert "- hosts freed (1): compute-1\n- hosts disabled (1): compute-1\n" in md
     assert md.count("stays on compute-3: locked") == 1 and "3 servers had no flavor" in md
+    assert "\n- db 2 (u4) stays on compute-3: locked\n" in md  # one line per server, even with a newline in its name
     assert "- <script>x</script> (u2): compute-1 -> compute-3" in md  # cold-migrated
     assert "- compute-3: vCPU 12.5 %, RAM 93.8 %" in md
     assert "| web\\|1 |" in md  # a pipe in a name stays inside its cell
