@@ -10,6 +10,12 @@ With --watcher-python or $WATCHER_PYTHON, Watcher 17's vm_workload_consolidation
 per AZ, bench/_watcher_side.py) runs on the same clusters up to 1 000 hosts in the same
 run, refereed the same way (no targets: they are vigil's).
 
+Migrations, refereed too: for each plan, the oracle's migration lower bound at the hosts in
+use it reached (`migrations_lower_bound`: no valid plan keeping that few hosts needs fewer)
+and how far above it the plan is. With Watcher: node_resource_consolidation asked to keep
+as many hosts in use as Watcher did, through the smallest ``max_migrations`` that does it
+(case ".../node_resource_consolidation-at-watcher-hosts"), with Watcher's migrations beside.
+
 Speed: every strategy on randomfit-1000x20000-s1 with modelgen's metrics (node temperatures,
 airflow, power; server cpu load uniform in 0-100 %, so many hosts are over their measured-load
 limit and vm_workload_consolidation offloads first) and Cinder pools (target 5 s each); case
@@ -170,18 +176,69 @@ def clusters(seeds, huge):
         yield 10000, 1, {}
 
 
+def emit_migration_bound(rep, case, model, verdict):
+    """The oracle's migration lower bound at the hosts in use a plan reached, and the plan's
+    migrations above it (every plan keeping that few hosts needs at least that many)."""
+    mb = oracle.migration_lower_bound(model, verdict.hosts_in_use_after)
+    if mb is None:
+        return
+    rep.emit(case, "migrations_lower_bound", mb["bound"], "count")
+    over = 100.0 * (verdict.migrations - mb["bound"]) / mb["bound"] if mb["bound"] else 0.0
+    rep.emit(case, "migrations_over_bound_pct", round(over, 2), "%")
+
+
+def at_hosts(model, hosts_in_use, most):
+    """node_resource_consolidation under the smallest ``max_migrations`` that reaches
+    ``hosts_in_use`` (bisection: a larger budget never releases fewer hosts), searched
+    between the oracle's migration bound and ``most`` migrations. (budget, plan, verdict,
+    seconds of that run), or None when the full plan does not reach it."""
+    floor = oracle.migration_lower_bound(model, hosts_in_use)
+    if floor is None:
+        return None
+    low, high, found = max(1, floor["bound"]), max(1, most), None
+    while low <= high:
+        budget = (low + high) // 2
+        plan, seconds = _referee.run_vigil(model, "node_resource_consolidation", {"max_migrations": budget})
+        v = oracle.check(model, plan)
+        if v.hosts_in_use_after <= hosts_in_use:
+            found, high = (budget, plan, v, seconds), budget - 1
+        else:
+            low = budget + 1
+    return found
+
+
+def emit_at_watcher_hosts(rep, case, model, bound, watcher_verdict, most):
+    """vigil asked to keep as many hosts in use as Watcher did, through its migration budget."""
+    mcase = "%s/node_resource_consolidation-at-watcher-hosts" % case
+    found = at_hosts(model, watcher_verdict.hosts_in_use_after, most)
+    if found is None:
+        return
+    budget, plan, _unused, seconds = found
+    rep.emit(mcase, "max_migrations", budget, "count")
+    v = _referee.emit_plan(rep, mcase, model, bound, plan, seconds, judged=False)
+    emit_migration_bound(rep, mcase, model, v)
+    rep.emit(mcase, "watcher_migrations", watcher_verdict.migrations, "count")
+
+
 def quality(rep, seeds, huge, only, watcher):
     for hosts, seed, kw in clusters(seeds, huge):
         case, model, bound = _referee.cluster(hosts, seed, **kw)
         _referee.emit_cluster(rep, case, model, bound)
+        verdicts = {}
         for strategy in _referee.CONSOLIDATION:
             if only and strategy != only:
                 continue
             plan, seconds = _referee.run_vigil(model, strategy)
             target = 5.0 if hosts <= 1000 else 60.0
-            _referee.emit_plan(rep, "%s/%s" % (case, strategy), model, bound, plan, seconds, target)
+            scase = "%s/%s" % (case, strategy)
+            verdicts[strategy] = _referee.emit_plan(rep, scase, model, bound, plan, seconds, target)
+            emit_migration_bound(rep, scase, model, verdicts[strategy])
         if watcher and hosts <= WATCHER_MAX_HOSTS:
-            _referee.run_watcher_consolidation(rep, case, model, bound, watcher)
+            wv, _unused = _referee.run_watcher_consolidation(rep, case, model, bound, watcher)
+            emit_migration_bound(rep, "%s/watcher_vm_workload_consolidation" % case, model, wv)
+            if "node_resource_consolidation" in verdicts:
+                most = verdicts["node_resource_consolidation"].migrations
+                emit_at_watcher_hosts(rep, case, model, bound, wv, most)
         rep.emit(case, "peak_rss_mb", peak_rss_mb(), "MB", 4096.0)
 
 
