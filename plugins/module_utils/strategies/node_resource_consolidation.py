@@ -70,18 +70,16 @@ def run(ctx):
     pl = ctx.placement()
     bounds = packing.zone_bounds(pl)
     bound = int(sum(bounds.values()))
-    before = pl.host_counts()
     started = time.monotonic()
     solved = pl.fresh() if p["exact"] else None
-    curve = _heuristic(pl, bounds, bound, p["max_migrations"])
+    curve = packing.consolidate(pl, bounds, p["max_migrations"])
     if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
         # The solver's plan only when it is better: never worse than the heuristic's.
         if packing.hosts_in_use(solved) < packing.hosts_in_use(pl):
             pl = solved
         else:
             ctx.exact_optimal = False  # its proof covers the solver's plan, not the one kept
-    after = pl.host_counts()
-    released = [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
+    released = packing.emptied_hosts(pl)
     for i in np.nonzero(~pl.movable & pl.inst_in_scope)[0][:20]:
         ctx.warn(pl.uuids[i], "stays on %s: %s" % (pl.hostnames[pl.inst_host[i]], pl.reason[i]))
 
@@ -105,26 +103,6 @@ def run(ctx):
         # Optimal when the solver proved it, or when the plan meets a bound no plan can beat.
         eff["exact_optimal"] = bool(getattr(ctx, "exact_optimal", False)) or eff["hosts_in_use_after"] <= bound
     return actions, eff
-
-
-def _heuristic(pl, bounds, bound, max_migrations):
-    """Keep-set packing, then a finishing drain; under a budget, the cheapest hosts' moves only.
-
-    Returns efficacy keys: the migrations needed to release part of what the keep set frees.
-    """
-    since = pl.savepoint()
-    packing.pack_zones(pl, bounds)
-    curve = packing.migration_curve(pl, since)
-    if max_migrations is not None:
-        packing.within_budget(pl, since, max_migrations)
-        return curve
-    # Empty whole hosts, least loaded first, while the bound is not reached.
-    counts = pl.host_counts()
-    load = (pl.used / packing.norm(pl)).sum(axis=1)
-    order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
-    order = order[np.lexsort((counts[order], load[order]))]
-    packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound)
-    return curve
 
 
 def _exact(ctx, pl, time_left):
