@@ -212,3 +212,32 @@ def test_max_migrations_releases_the_most_hosts_for_the_budget_monotonically():
         assert oracle.check(m, p).violations == []
         released.append(e["hosts_in_use_before"] - e["hosts_in_use_after"])
     assert released == sorted(released) and released[-1] > released[0]
+
+
+def test_exact_mode_needs_no_solve_when_the_heuristic_meets_the_bound(monkeypatch):
+    pytest.importorskip("scipy")
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
+
+    def no_solve(*_args):
+        raise AssertionError("solved although the heuristic met the bound")
+
+    monkeypatch.setattr(exact, "solve", no_solve)
+    m = randomfit.random_fit(seed=2, hosts=16, per_host=8, azs=1)
+    p = registry.run(m, "server_consolidation", "node_resource_consolidation", {"exact": True})
+    e = p["efficacy"]
+    assert e["hosts_in_use_after"] == e["lower_bound_hosts"] == e["exact_solution_bound"]
+    assert e["exact_optimal"] is True and oracle.check(m, p).violations == []
+
+
+def test_exact_solver_process_is_stopped_when_its_time_is_up():
+    """HiGHS checks its own limit only now and then: the child running it is stopped at the
+    deadline, and a finished child's answer comes back whole."""
+    pytest.importorskip("scipy")
+    import time
+    from types import SimpleNamespace
+
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
+
+    assert exact._within(0.2, time.sleep, 60) is None
+    done = exact._within(60, lambda: SimpleNamespace(x=[1.0, 0.0], status=0, mip_dual_bound=3.0))
+    assert done == ([1.0, 0.0], 0, 3.0)

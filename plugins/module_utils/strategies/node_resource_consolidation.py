@@ -66,14 +66,14 @@ PARAMS = params_schema(
 
 
 def run(ctx):
+    deadline = time.monotonic() + ctx.params["exact_time_limit"]  # exact mode's limit covers the whole call
     p = ctx.params
     pl = ctx.placement()
     bounds = packing.zone_bounds(pl)
     bound = int(sum(bounds.values()))
-    started = time.monotonic()
     solved = pl.fresh() if p["exact"] else None
     curve = packing.consolidate(pl, bounds, p["max_migrations"])
-    if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
+    if solved is not None and _exact(ctx, solved, deadline, packing.hosts_in_use(pl) <= bound and bound):
         # The solver's plan only when it is better: never worse than the heuristic's.
         if packing.hosts_in_use(solved) < packing.hosts_in_use(pl):
             pl = solved
@@ -105,17 +105,28 @@ def run(ctx):
     return actions, eff
 
 
-def _exact(ctx, pl, time_left):
-    """Apply the exact solution to ``pl`` within ``time_left`` seconds; False (with a warning) if none."""
+# Share of exact_time_limit kept for what follows the solve (applying it, building the plan).
+EXACT_RESERVE = 0.05
+
+
+def _exact(ctx, pl, deadline, at_bound):
+    """Apply the exact solution to ``pl`` by ``deadline`` (monotonic); False (with a warning) if none.
+
+    at_bound: the heuristic's plan meets this lower bound, so no plan does better: no solve.
+    """
     from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
 
     p = ctx.params
+    time_left = deadline - time.monotonic() - EXACT_RESERVE * p["exact_time_limit"]  # after scipy's import
     ctx.exact_bound = None
     if not exact.HAS_SCIPY:
         ctx.warn(None, "exact mode needs scipy (pip install scipy); used the heuristic")
         return False
     if int(pl.host_in_scope.sum()) > p["exact_max_hosts"]:
         ctx.warn(None, "exact mode is limited to %d hosts in scope; used the heuristic" % p["exact_max_hosts"])
+        return False
+    if at_bound:
+        ctx.exact_bound, ctx.exact_optimal = at_bound, True
         return False
     out = exact.solve(pl, time_left) if time_left > 0 else None
     if out is None:
