@@ -10,6 +10,12 @@ With --watcher-python or $WATCHER_PYTHON, Watcher 17's vm_workload_consolidation
 per AZ, bench/_watcher_side.py) runs on the same clusters up to 1 000 hosts in the same
 run, refereed the same way (no targets: they are vigil's).
 
+Migrations, refereed too: for each plan, the oracle's migration lower bound at the hosts in
+use it reached (`migrations_lower_bound`: no valid plan keeping that few hosts needs fewer)
+and how far above it the plan is. With Watcher: node_resource_consolidation asked to keep
+as many hosts in use as Watcher did, through the smallest ``max_migrations`` that does it
+(case ".../node_resource_consolidation-at-watcher-hosts"), with Watcher's migrations beside.
+
 Speed: every strategy on randomfit-1000x20000-s1 with modelgen's metrics (node temperatures,
 airflow, power; server cpu load uniform in 0-100 %, so many hosts are over their measured-load
 limit and vm_workload_consolidation offloads first) and Cinder pools (target 5 s each); case
@@ -22,7 +28,13 @@ so that the peak RSS is that case's (cloud generation included). Migrations and 
 come from the oracle's replay, std before/after (cpu + ram, weight 1 each) are recomputed
 from the model and the replayed placement. Case names start with "stabilization-".
 
-Usage: python bench/plan.py [--seeds 1,2,3] [--huge] [--only quality|speed|stabilization]
+Exact mode (issue 13, item 3): node_resource_consolidation with ``exact: true`` on
+random-fit clouds with server groups and traits (30 % each), 50 hosts (exact_time_limit 10 s)
+and 200 hosts (20 s), where the heuristic stays above L, so the solver runs; the whole
+call is timed (target: the limit + 10 %) and its hosts in use, by the oracle, must not
+exceed the heuristic's on the same cluster. Case names start with "exact-".
+
+Usage: python bench/plan.py [--seeds 1,2,3] [--huge] [--only quality|speed|stabilization|exact]
                             [--strategy NAME] [--watcher-python PATH]
 --huge adds randomfit-10000x200000-s1 (a few minutes; not part of `make bench`).
 """
@@ -161,6 +173,34 @@ def stabilization(rep, huge):
             print("# %s: %s" % (case, line), file=sys.stderr)
 
 
+# (hosts, exact_time_limit seconds): the sizes where a time-limited solve used to return a
+# worse plan than the heuristic (issue 13: 38 vs 31 hosts at 50, 155 vs 125 at 200). Server
+# groups and required traits keep the heuristic above L there, so the solver does run.
+EXACT_CASES = ((50, 10.0), (200, 20.0))
+EXACT_OPTIONS = {"groups": 0.3, "traits": 0.3}
+
+
+def exact_cases(rep):
+    """Exact mode as a user calls it: the whole call timed against exact_time_limit (+10 %),
+    and its plan never worse than the heuristic's, both refereed by the oracle."""
+    for hosts, limit in EXACT_CASES:
+        case, model, bound = _referee.cluster(hosts, 1, **EXACT_OPTIONS)
+        heuristic, _unused = _referee.run_vigil(model, "node_resource_consolidation")
+        params = {"exact": True, "exact_max_hosts": hosts, "exact_time_limit": limit}
+        plan, seconds = _referee.run_vigil(model, "node_resource_consolidation", params)
+        ecase = "exact-%s-groups-traits/node_resource_consolidation" % case
+        h = oracle.check(model, heuristic).hosts_in_use_after
+        rep.emit(ecase, "exact_time_limit", limit, "s")
+        rep.emit(ecase, "seconds", seconds, "s", round(limit * 1.1, 3))
+        rep.emit(ecase, "lower_bound_hosts", bound["bound"], "count")
+        rep.emit(ecase, "heuristic_hosts_in_use_after", h, "count")
+        v = oracle.check(model, plan)
+        rep.emit(ecase, "hosts_in_use_after", v.hosts_in_use_after, "count", h)
+        rep.emit(ecase, "migrations", v.migrations, "count")
+        rep.emit(ecase, "oracle_violations", len(v.violations), "count", 0)
+        rep.emit(ecase, "exact_optimal", int(bool(plan["efficacy"].get("exact_optimal"))), "bool")
+
+
 def clusters(seeds, huge):
     yield 200, 1, {}
     for seed in seeds:
@@ -170,18 +210,69 @@ def clusters(seeds, huge):
         yield 10000, 1, {}
 
 
+def emit_migration_bound(rep, case, model, verdict):
+    """The oracle's migration lower bound at the hosts in use a plan reached, and the plan's
+    migrations above it (every plan keeping that few hosts needs at least that many)."""
+    mb = oracle.migration_lower_bound(model, verdict.hosts_in_use_after)
+    if mb is None:
+        return
+    rep.emit(case, "migrations_lower_bound", mb["bound"], "count")
+    over = 100.0 * (verdict.migrations - mb["bound"]) / mb["bound"] if mb["bound"] else 0.0
+    rep.emit(case, "migrations_over_bound_pct", round(over, 2), "%")
+
+
+def at_hosts(model, hosts_in_use, most):
+    """node_resource_consolidation under the smallest ``max_migrations`` that reaches
+    ``hosts_in_use`` (bisection: a larger budget never releases fewer hosts), searched
+    between the oracle's migration bound and ``most`` migrations. (budget, plan, verdict,
+    seconds of that run), or None when the full plan does not reach it."""
+    floor = oracle.migration_lower_bound(model, hosts_in_use)
+    if floor is None:
+        return None
+    low, high, found = max(1, floor["bound"]), max(1, most), None
+    while low <= high:
+        budget = (low + high) // 2
+        plan, seconds = _referee.run_vigil(model, "node_resource_consolidation", {"max_migrations": budget})
+        v = oracle.check(model, plan)
+        if v.hosts_in_use_after <= hosts_in_use:
+            found, high = (budget, plan, v, seconds), budget - 1
+        else:
+            low = budget + 1
+    return found
+
+
+def emit_at_watcher_hosts(rep, case, model, bound, watcher_verdict, most):
+    """vigil asked to keep as many hosts in use as Watcher did, through its migration budget."""
+    mcase = "%s/node_resource_consolidation-at-watcher-hosts" % case
+    found = at_hosts(model, watcher_verdict.hosts_in_use_after, most)
+    if found is None:
+        return
+    budget, plan, _unused, seconds = found
+    rep.emit(mcase, "max_migrations", budget, "count")
+    v = _referee.emit_plan(rep, mcase, model, bound, plan, seconds, judged=False)
+    emit_migration_bound(rep, mcase, model, v)
+    rep.emit(mcase, "watcher_migrations", watcher_verdict.migrations, "count")
+
+
 def quality(rep, seeds, huge, only, watcher):
     for hosts, seed, kw in clusters(seeds, huge):
         case, model, bound = _referee.cluster(hosts, seed, **kw)
         _referee.emit_cluster(rep, case, model, bound)
+        verdicts = {}
         for strategy in _referee.CONSOLIDATION:
             if only and strategy != only:
                 continue
             plan, seconds = _referee.run_vigil(model, strategy)
             target = 5.0 if hosts <= 1000 else 60.0
-            _referee.emit_plan(rep, "%s/%s" % (case, strategy), model, bound, plan, seconds, target)
+            scase = "%s/%s" % (case, strategy)
+            verdicts[strategy] = _referee.emit_plan(rep, scase, model, bound, plan, seconds, target)
+            emit_migration_bound(rep, scase, model, verdicts[strategy])
         if watcher and hosts <= WATCHER_MAX_HOSTS:
-            _referee.run_watcher_consolidation(rep, case, model, bound, watcher)
+            wv, _unused = _referee.run_watcher_consolidation(rep, case, model, bound, watcher)
+            emit_migration_bound(rep, "%s/watcher_vm_workload_consolidation" % case, model, wv)
+            if "node_resource_consolidation" in verdicts:
+                most = verdicts["node_resource_consolidation"].migrations
+                emit_at_watcher_hosts(rep, case, model, bound, wv, most)
         rep.emit(case, "peak_rss_mb", peak_rss_mb(), "MB", 4096.0)
 
 
@@ -189,7 +280,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the 1 000-host clusters")
     ap.add_argument("--huge", action="store_true", help="add the 10 000-host / 200 000-server cluster")
-    ap.add_argument("--only", choices=("quality", "speed", "stabilization"), default=None)
+    ap.add_argument("--only", choices=("quality", "speed", "stabilization", "exact"), default=None)
     ap.add_argument("--strategy", default=None)
     ap.add_argument("--watcher-python", default=os.environ.get("WATCHER_PYTHON"))
     ap.add_argument("--stabilization-case", type=int, help=argparse.SUPPRESS)  # the child process
@@ -203,6 +294,8 @@ def main() -> int:
         quality(rep, seeds, args.huge, args.strategy, args.watcher_python)
     if args.only in (None, "speed"):
         speed(rep, args.strategy)
+    if args.only in (None, "exact") and args.strategy in (None, "node_resource_consolidation"):
+        exact_cases(rep)
     if args.only in (None, "stabilization") and args.strategy in (None, "workload_stabilization"):
         stabilization(rep, args.huge)
     return 1 if rep.failed else 0

@@ -2,7 +2,7 @@
 # Copyright: vigil contributors
 # Apache License 2.0 (see LICENSE)
 # Documentation: optimize.yml beside this file.
-"""The optimize filter: cluster model -> plan (thin over module_utils.strategies.registry)."""
+"""The optimize filter: cluster model -> plan (thin over module_utils.strategy_support.registry)."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -354,3 +354,57 @@ def lower_bound(model, params=None):
         out["zones"][z] = {"bound": best, "forced": len(f), "hosts": len(names), "per_resource": per_rc}
         out["bound"] += best
     return out
+
+
+def migration_lower_bound(model, hosts_kept, params=None):
+    """Fewest migrations any valid plan needs to end with at most ``hosts_kept`` hosts in use.
+
+    Whatever the algorithm, a host that holds servers now and none at the end had each of its
+    servers migrated, and a host holding a server that cannot move stays in use. Per zone (as
+    `lower_bound`), let n be the hosts in use now and L_zone the bound: ending with k hosts in
+    use empties at least n - k of them, none of them forced, so it costs at least the servers
+    on the n - k movable-only hosts holding the fewest, and k < L_zone is impossible.
+    ``hosts_kept``: {zone: k}, or a total, then split over the zones as cheaply as possible
+    (the cheapest hosts over all zones, at most n - L_zone of them per zone: each zone's
+    choice is then its cheapest hosts, so the sum is the least over every split).
+    Returns {"bound": migrations, "zones": {zone: {"hosts_in_use", "emptied", "migrations"}}},
+    or None when no valid plan keeps that few hosts.
+    """
+    cloud, opts = Cloud(model), Options(params)
+    bounds = lower_bound(model, params)["zones"]
+    per_host, pinned, zone_of = {}, set(), {}
+    for s in cloud.servers.values():
+        if s["host"] in cloud.hosts:
+            per_host[s["host"]] = per_host.get(s["host"], 0) + 1
+            if not movable(s, opts):
+                pinned.add(s["host"])
+    for name, h in cloud.hosts.items():
+        zone_of[name] = "" if opts.cross_az else h["az"]
+    costs = {}  # zone -> servers on each host that may be emptied, fewest first, at most n - L
+    in_use = {}
+    for name, count in per_host.items():
+        z = zone_of[name]
+        in_use[z] = in_use.get(z, 0) + 1
+        if name not in pinned:
+            costs.setdefault(z, []).append(count)
+    for z in in_use:
+        room = max(0, in_use[z] - bounds[z]["bound"])
+        costs[z] = sorted(costs.get(z, []))[:room]
+    if isinstance(hosts_kept, dict):
+        empty = {z: max(0, n - int(hosts_kept.get(z, n))) for z, n in in_use.items()}
+        if any(empty[z] > len(costs[z]) for z in in_use):
+            return None
+    else:
+        total = max(0, sum(in_use.values()) - int(hosts_kept))
+        pool = sorted((c, z) for z in in_use for c in costs[z])
+        if total > len(pool):
+            return None
+        empty = dict.fromkeys(in_use, 0)
+        for _count, z in pool[:total]:
+            empty[z] += 1
+    out = {"bound": 0, "zones": {}}
+    for z in sorted(in_use):
+        cost = sum(costs[z][: empty[z]])
+        out["zones"][z] = {"hosts_in_use": in_use[z], "emptied": empty[z], "migrations": cost}
+        out["bound"] += cost
+    return out

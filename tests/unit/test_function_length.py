@@ -14,7 +14,6 @@ MAX_LINES = 80
 OWNED_ELSEWHERE = {
     "module_utils/planner.py:build",
     "modules/plan_apply.py:main",
-    "module_utils/strategy_support/exact.py:solve",
 }
 
 

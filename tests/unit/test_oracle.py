@@ -308,6 +308,62 @@ def test_lower_bound_holds_on_every_valid_plan_of_a_small_cloud():
     assert bound == 2 and best == 3  # valid, and not always reachable: the gap is not all vigil's
 
 
+def test_migration_lower_bound_counts_the_emptiest_movable_hosts():
+    # h0 holds 1 server, h1 2, h2 3 (one locked: h2 stays); RAM allows 1 host
+    servers = [("a", "h0", 1, 1024), ("b", "h1", 1, 1024), ("c", "h1", 1, 1024)]
+    servers += [("d", "h2", 1, 1024), ("e", "h2", 1, 1024), ("f", "h2", 1, 1024, {"locked": True})]
+    m = cloud(servers)
+    assert oracle.migration_lower_bound(m, 3)["bound"] == 0
+    assert oracle.migration_lower_bound(m, 2)["bound"] == 1  # empty h0
+    assert oracle.migration_lower_bound(m, 1)["bound"] == 3  # h0 and h1; h2 is pinned by f
+    assert oracle.migration_lower_bound(m, 0) is None  # below the bound: no valid plan
+    assert oracle.migration_lower_bound(m, {"nova": 2})["zones"]["nova"] == {
+        "hosts_in_use": 3,
+        "emptied": 1,
+        "migrations": 1,
+    }
+
+
+def test_migration_lower_bound_splits_hosts_kept_over_zones_cheapest_first():
+    # x: h0 (1 server), h2 (3); y: h1 (2), h3 (2). Keeping 3 of 4: empty h0 (1 migration)
+    servers = [("a", "h0", 1, 1024), ("b", "h1", 1, 1024), ("c", "h1", 1, 1024)]
+    servers += [("d", "h2", 1, 1024), ("e", "h2", 1, 1024), ("f", "h2", 1, 1024)]
+    servers += [("g", "h3", 1, 1024), ("h", "h3", 1, 1024)]
+    m = cloud(servers, hosts=4, az=["x", "y", "x", "y"])
+    mb = oracle.migration_lower_bound(m, 3)
+    assert mb["bound"] == 1 and mb["zones"]["x"]["emptied"] == 1 and mb["zones"]["y"]["emptied"] == 0
+    assert oracle.migration_lower_bound(m, 2)["bound"] == 3  # h0, then h1 or h3 (x keeps >= 1)
+    assert oracle.migration_lower_bound(m, {"x": 2, "y": 1})["bound"] == 2
+    assert oracle.migration_lower_bound(m, 1) is None  # each zone keeps at least one host
+    assert oracle.migration_lower_bound(m, 2, {"allow_cross_az": True})["bound"] == 3
+
+
+def test_migration_lower_bound_holds_on_every_valid_plan_of_a_small_cloud():
+    # brute force: for each final placement reachable by a valid plan, its migrations are at
+    # least the bound for the hosts it keeps in use, and some plan meets the bound
+    import itertools
+
+    servers = [("a", "h0", 4, 1024), ("b", "h0", 2, 1024), ("c", "h1", 3, 1024), ("d", "h2", 2, 1024)]
+    m = cloud(servers, hosts=3)
+    best = {}
+    for dest in itertools.product(range(3), repeat=len(servers)):
+        moves = [mig(u, h, "h%d" % d) for (u, h, *_unused), d in zip(servers, dest) if h != "h%d" % d]
+        for order in itertools.permutations(moves):
+            v = oracle.check(m, plan(*order))
+            if not v.violations:
+                k = v.hosts_in_use_after
+                best[k] = min(best.get(k, 99), v.migrations)
+                break
+    for k in range(1, 4):
+        reachable = [n for kept, n in best.items() if kept <= k]
+        mb = oracle.migration_lower_bound(m, k)
+        if not reachable:
+            assert mb is None or mb["bound"] > 0
+            continue
+        assert mb is not None and mb["bound"] <= min(reachable), (k, mb, best)
+    assert oracle.migration_lower_bound(m, 2)["bound"] == best[2] == 1  # d onto h1
+
+
 # --- the generator -----------------------------------------------------------------------------
 
 

@@ -4,9 +4,10 @@
 """basic: score-based consolidation (Watcher's basic_consolidation).
 
 Goal server_consolidation. Each host gets a score, its measured load (weighted cpu and ram
-fractions; allocations when metrics are missing); hosts are emptied lowest score first,
-each server onto the allowed host that it fills best, at most ``migration_attempts`` hosts
-tried. Emptied hosts are disabled. docs/strategies/basic.md.
+fractions; allocations when metrics are missing). Each zone is packed onto the fewest hosts
+(packing.consolidate), keeping the highest-scored hosts where that costs no host, then the
+lowest-scored hosts left are emptied; with ``migration_attempts`` only that many of the
+lowest-scored hosts may be emptied. Emptied hosts are disabled. docs/strategies/basic.md.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,13 +53,18 @@ def run(ctx):
     use, _unused = instance_usage(ctx, pl)
     load = host_load(pl, use) / host_usage_capacity(pl)
     score = load[:, 0] * p["cpu_weight"] + load[:, 1] * p["ram_weight"]
-    counts0 = pl.host_counts()
-    order = np.nonzero(pl.host_in_scope & (counts0 > 0))[0]
+    counts = pl.host_counts()
+    order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
     order = order[np.argsort(score[order], kind="stable")]
-    if p["migration_attempts"]:
-        order = order[: p["migration_attempts"]]
-    bound = packing.consolidation_bound(pl)
-    released = packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound)
+    stay = None
+    if p["migration_attempts"]:  # only the lowest-scored hosts may be emptied
+        stay = np.ones(pl.H, dtype=bool)
+        stay[order[: p["migration_attempts"]]] = False
+    bounds = packing.zone_bounds(pl)
+    curve = packing.consolidate(pl, bounds, drain_key=score, prefer=score, stay=stay)
+    released = packing.emptied_hosts(pl)
     acts = ActionList(pl)
     disabled = packing.disable_empty(pl, acts, disable_reason(NAME))
-    return acts.build(), packing.consolidation_efficacy(pl, released, bound, disabled)
+    eff = packing.consolidation_efficacy(pl, released, int(sum(bounds.values())), disabled)
+    eff.update(curve)
+    return acts.build(), eff

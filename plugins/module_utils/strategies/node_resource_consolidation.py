@@ -66,22 +66,20 @@ PARAMS = params_schema(
 
 
 def run(ctx):
+    deadline = time.monotonic() + ctx.params["exact_time_limit"]  # exact mode's limit covers the whole call
     p = ctx.params
     pl = ctx.placement()
     bounds = packing.zone_bounds(pl)
     bound = int(sum(bounds.values()))
-    before = pl.host_counts()
-    started = time.monotonic()
     solved = pl.fresh() if p["exact"] else None
-    curve = _heuristic(pl, bounds, bound, p["max_migrations"])
-    if solved is not None and _exact(ctx, solved, p["exact_time_limit"] - (time.monotonic() - started)):
+    curve = packing.consolidate(pl, bounds, p["max_migrations"])
+    if solved is not None and _exact(ctx, solved, deadline, packing.hosts_in_use(pl) <= bound and bound):
         # The solver's plan only when it is better: never worse than the heuristic's.
         if packing.hosts_in_use(solved) < packing.hosts_in_use(pl):
             pl = solved
         else:
             ctx.exact_optimal = False  # its proof covers the solver's plan, not the one kept
-    after = pl.host_counts()
-    released = [int(h) for h in np.nonzero((before > 0) & (after == 0))[0]]
+    released = packing.emptied_hosts(pl)
     for i in np.nonzero(~pl.movable & pl.inst_in_scope)[0][:20]:
         ctx.warn(pl.uuids[i], "stays on %s: %s" % (pl.hostnames[pl.inst_host[i]], pl.reason[i]))
 
@@ -107,37 +105,28 @@ def run(ctx):
     return actions, eff
 
 
-def _heuristic(pl, bounds, bound, max_migrations):
-    """Keep-set packing, then a finishing drain; under a budget, the cheapest hosts' moves only.
+# Share of exact_time_limit kept for what follows the solve (applying it, building the plan).
+EXACT_RESERVE = 0.05
 
-    Returns efficacy keys: the migrations needed to release part of what the keep set frees.
+
+def _exact(ctx, pl, deadline, at_bound):
+    """Apply the exact solution to ``pl`` by ``deadline`` (monotonic); False (with a warning) if none.
+
+    at_bound: the heuristic's plan meets this lower bound, so no plan does better: no solve.
     """
-    since = pl.savepoint()
-    packing.pack_zones(pl, bounds)
-    curve = packing.migration_curve(pl, since)
-    if max_migrations is not None:
-        packing.within_budget(pl, since, max_migrations)
-        return curve
-    # Empty whole hosts, least loaded first, while the bound is not reached.
-    counts = pl.host_counts()
-    load = (pl.used / packing.norm(pl)).sum(axis=1)
-    order = np.nonzero(pl.host_in_scope & (counts > 0))[0]
-    order = order[np.lexsort((counts[order], load[order]))]
-    packing.drain_hosts(pl, order, pl.host_ok.copy(), stop_at=bound)
-    return curve
-
-
-def _exact(ctx, pl, time_left):
-    """Apply the exact solution to ``pl`` within ``time_left`` seconds; False (with a warning) if none."""
     from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import exact
 
     p = ctx.params
+    time_left = deadline - time.monotonic() - EXACT_RESERVE * p["exact_time_limit"]  # after scipy's import
     ctx.exact_bound = None
     if not exact.HAS_SCIPY:
         ctx.warn(None, "exact mode needs scipy (pip install scipy); used the heuristic")
         return False
     if int(pl.host_in_scope.sum()) > p["exact_max_hosts"]:
         ctx.warn(None, "exact mode is limited to %d hosts in scope; used the heuristic" % p["exact_max_hosts"])
+        return False
+    if at_bound:
+        ctx.exact_bound, ctx.exact_optimal = at_bound, True
         return False
     out = exact.solve(pl, time_left) if time_left > 0 else None
     if out is None:

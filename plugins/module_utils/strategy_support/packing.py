@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: vigil contributors
 # Apache License 2.0 (see LICENSE)
-"""Shared engine of the consolidation strategies: empty hosts one by one, best fit.
+"""Shared engine of the consolidation strategies (node_resource_consolidation,
+vm_workload_consolidation, basic): `consolidate`.
 
-Not a strategy itself. ``drain_hosts`` tries to empty each source host (in the order
-given) onto hosts that stay in use; a host is emptied completely or not at all (savepoint
-and rollback), so no move is wasted on a host that keeps a server.
+Not a strategy itself. `pack_zones` keeps, per zone, the fewest hosts every server fits on
+and moves the others' servers there (a host only sends or only receives); `within_budget`
+keeps the cheapest part of it for a migration budget; `drain_hosts` then empties whole
+hosts one by one onto hosts that stay in use, completely or not at all (savepoint and
+rollback), so no move is wasted on a host that keeps a server.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,26 +45,23 @@ def best_fit(pl, i, mask, extra_free=None, extra_demand=None):
     return int(cand[np.argmin(slack)])
 
 
-def drain_hosts(pl, order, dest_ok, stop_at=None, item_key=None, extra_free=None, extra_demand=None, max_moves=None):
+def drain_hosts(pl, order, dest_ok, stop_at=None, extra_free=None, extra_demand=None):
     """Empty the hosts in ``order`` onto active hosts. Returns the hosts emptied.
 
     dest_ok: bool mask of hosts that may receive (updated: emptied hosts stop receiving).
-    stop_at: stop once the hosts in use are this few. item_key: per instance sort key
-    (largest first). extra_free (H x K) / extra_demand (N x K): more capacity to respect.
+    stop_at: stop once the hosts in use are this few. Servers go largest first.
+    extra_free (H x K) / extra_demand (N x K): more capacity to respect.
     """
     released = []
     counts = pl.host_counts()
     in_use = int((counts[pl.host_in_scope] > 0).sum())
     dest = dest_ok & (counts > 0)
-    key = item_key if item_key is not None else (pl.demand / norm(pl)).sum(axis=1)
-    n_moves = 0
+    key = (pl.demand / norm(pl)).sum(axis=1)
     for h in order:
         if stop_at is not None and in_use <= stop_at:
             break
         insts = pl.instances_on(h)
         if not len(insts) or not pl.movable[insts].all():
-            continue
-        if max_moves is not None and n_moves + len(insts) > max_moves:
             continue
         sp = pl.savepoint()
         ok = True
@@ -78,7 +78,6 @@ def drain_hosts(pl, order, dest_ok, stop_at=None, item_key=None, extra_free=None
         if ok:
             released.append(int(h))
             in_use -= 1
-            n_moves += len(insts)
             dest_ok[h] = False
         else:
             if extra_free is not None:
@@ -95,20 +94,7 @@ def drain_hosts(pl, order, dest_ok, stop_at=None, item_key=None, extra_free=None
 KEEP_WEIGHT_STEPS = 4
 
 
-def dot_fit(pl, i, mask):
-    """Host in ``mask`` whose free room best matches instance ``i``'s shape; -1 if none.
-
-    Dot product of the normalised demand and free vectors: a host with room where this
-    server is large is preferred, which keeps the residual room of every host usable by
-    the next servers (vector bin packing's dot-product heuristic).
-    """
-    cand = np.nonzero(mask)[0]
-    if not len(cand):
-        return -1
-    return int(cand[np.argmax((pl.free[cand] * (pl.demand[i] / (pl.norm * pl.norm))).sum(axis=1))])
-
-
-def _fill(pl, zone, keep, order_key):
+def _fill(pl, zone, keep, order_key, extra=None):
     """Move every server off the zone's hosts outside ``keep`` onto ``keep`` (largest first).
 
     True with the moves applied, or False with nothing changed (rolled back).
@@ -116,11 +102,11 @@ def _fill(pl, zone, keep, order_key):
     sp = pl.savepoint()
     movers = np.nonzero(np.isin(pl.inst_host, np.nonzero(zone & ~keep)[0]))[0]
     dest = keep & pl.host_ok
-    kept = KeptRoom(pl, np.nonzero(dest)[0])
+    kept = KeptRoom(pl, np.nonzero(dest)[0], extra)
     for i in movers[np.argsort(-order_key[movers], kind="stable")]:
         h = kept.fast_fit(i)
         if h < 0:
-            h = dot_fit(pl, i, pl.candidates(i, dest))
+            h = kept.best(i, pl.candidates(i, dest))
         if h < 0:
             pl.rollback(sp)
             return False
@@ -130,58 +116,83 @@ def _fill(pl, zone, keep, order_key):
 
 
 class KeptRoom:
-    """The free room of the kept hosts as one compact array, for `dot_fit` without a full mask.
+    """The free room of the kept hosts as one compact array, scored without a full host mask.
 
-    Scoring only the kept hosts with room (not all H) and asking ``allowed`` about the one
-    chosen is much cheaper than a ``candidates`` mask on big clouds. The allowed hosts are a
-    subset of those with room, so an allowed best is the host `dot_fit` would pick; a refused
-    one sends the caller to the full mask. Only kept hosts receive, so ``took`` keeps it exact.
-    Servers come largest first, so servers of one flavor come in runs: the scores of the last
-    demand are kept and only the host that took a server is scored again.
+    A server goes to the kept host whose free room best matches its shape: the dot product
+    of the normalised demand and free vectors, so a host with room where this server is large
+    is preferred and every host's residual room stays usable by the next servers (vector bin
+    packing's dot-product heuristic). Scoring only the kept hosts with room (not all H) and
+    asking ``allowed`` about the one chosen is much cheaper than a ``candidates`` mask on big
+    clouds; a refused one sends the caller to `best` over the full mask. Only kept hosts
+    receive, so ``took`` keeps it exact. Servers come largest first, so servers of one flavor
+    come in runs: the scores of the last demand are kept and only the host that took a server
+    is scored again. ``extra`` (room H x E, use N x E): more capacity a host must keep (the
+    measured load of vm_workload_consolidation), checked, not scored.
     """
 
-    def __init__(self, pl, hosts):
+    def __init__(self, pl, hosts, extra=None):
         self.pl, self.hosts = pl, hosts
         self.free = np.ascontiguousarray(pl.free[hosts])
         self.at = {int(h): k for k, h in enumerate(hosts)}
         self.weight = 1.0 / (pl.norm * pl.norm)
         self.demand = self.score = None
+        self.room, self.use = (None, None) if extra is None else (extra[0][hosts].copy(), extra[1])
 
     def _score(self, rows):
         fits = (self.free[rows] >= self.demand - EPS).all(axis=-1)
         return np.where(fits, self.free[rows] @ (self.demand * self.weight), -np.inf)
 
-    def fast_fit(self, i):
+    def scores(self, i):
+        """Score of each kept host for server ``i``; -inf where it does not fit."""
         d = self.pl.demand[i]
         if self.demand is None or not np.array_equal(d, self.demand):
             self.demand = d.copy()
             self.score = self._score(slice(None))
-        k = int(np.argmax(self.score))
-        if not np.isfinite(self.score[k]):
+        if self.room is None:
+            return self.score
+        return np.where((self.room >= self.use[i] - EPS).all(axis=1), self.score, -np.inf)
+
+    def fast_fit(self, i):
+        score = self.scores(i)
+        k = int(np.argmax(score))
+        if not np.isfinite(score[k]):
             return -1
         h = int(self.hosts[k])
         return h if h != self.pl.inst_host[i] and not self.pl.allowed(i, h) else -1
 
+    def best(self, i, mask):
+        """Best kept host for ``i`` among those ``mask`` allows; -1 if none."""
+        score = np.where(mask[self.hosts], self.scores(i), -np.inf)
+        k = int(np.argmax(score))
+        return int(self.hosts[k]) if np.isfinite(score[k]) else -1
+
     def took(self, i, h):
         k = self.at[h]
         self.free[k] -= self.pl.demand[i]
+        if self.room is not None:
+            self.room[k] -= self.use[i]
         if self.demand is not None:
             self.score[k] = self._score(k)
 
 
-def pack_zones(pl, bounds):
-    """Consolidate each zone onto the fewest hosts it can keep, then keep the most servers still.
+def pack_zones(pl, bounds, prefer=None, extra=None, stay=None):
+    """Consolidate each zone onto the fewest hosts it can keep, then keep the preferred hosts.
 
     Per zone (availability zone and aggregate set: servers never leave theirs), hosts that
-    must stay (an unmovable server) are kept; the others are ranked by a score mixing their
-    capacity (big hosts hold the most) and their servers (those stay put). The fewest hosts
-    ``k`` is searched upwards from the zone's lower bound with the capacity-first ranking:
-    a trial moves every server off the hosts not kept, largest first, each to the kept host
-    of best shape (``dot_fit``), and is undone unless all fit. At that ``k`` the ranking is
-    then moved towards servers-first as far as the trial still fits, which saves migrations
-    at no cost in hosts. A zone where even keeping every host fails is left as it is.
+    must stay (an unmovable server, or in ``stay``) are kept; the others are ranked by a
+    score mixing their capacity (big hosts hold the most) and ``prefer`` (per host, how much
+    keeping it is worth; default the servers it holds, which then stay put). The fewest
+    hosts ``k`` is searched upwards from the zone's lower bound with the capacity-first
+    ranking: a trial moves every server off the hosts not kept, largest first, each to the
+    kept host of best shape (`KeptRoom`), and is undone unless all fit. At that ``k`` the
+    ranking is then moved towards ``prefer`` as far as the trial still fits, at no cost in
+    hosts. A zone where even keeping every host fails is left as it is. ``extra``: see
+    `KeptRoom`; the room is that before any move of this call.
     """
     counts, scope, forced = _consolidation_scope(pl)
+    if stay is not None:
+        forced = forced | (stay & (counts > 0))
+    prefer = counts.astype(float) if prefer is None else np.asarray(prefer, dtype=float)
     size = (pl.demand / pl.norm).sum(axis=1)
     capacity = (pl.cap / pl.norm).sum(axis=1)
     for z in np.unique(pl.zone[scope]):
@@ -191,17 +202,18 @@ def pack_zones(pl, bounds):
             continue
         must = zone & forced
         cap_score = capacity[keepable] / capacity[keepable].max()
-        servers_score = counts[keepable] / max(float(counts[keepable].max()), 1.0)
+        span = prefer[keepable] - min(float(prefer[keepable].min()), 0.0)
+        prefer_score = span / max(float(span.max()), 1e-12)
 
-        def keep_set(k, weight, keepable=keepable, must=must, cap_score=cap_score, servers_score=servers_score):
-            score = weight * cap_score + (1.0 - weight) * servers_score
+        def keep_set(k, weight, keepable=keepable, must=must, cap_score=cap_score, prefer_score=prefer_score):
+            score = weight * cap_score + (1.0 - weight) * prefer_score
             keep = must.copy()
             keep[keepable[np.argsort(-score, kind="stable")][: max(0, k - int(must.sum()))]] = True
             return keep
 
         def fits(k, weight, zone=zone, keep_set=keep_set):
             sp = pl.savepoint()
-            if _fill(pl, zone, keep_set(k, weight), size):
+            if _fill(pl, zone, keep_set(k, weight), size, extra):
                 pl.rollback(sp)
                 return True
             return False
@@ -230,7 +242,45 @@ def pack_zones(pl, bounds):
                     weight_ok = mid
                 else:
                     weight_bad = mid
-        _fill(pl, zone, keep_set(low, weight_ok), size)
+        _fill(pl, zone, keep_set(low, weight_ok), size, extra)
+
+
+def consolidate(pl, bounds, max_migrations=None, drain_key=None, prefer=None, extra=None, stay=None):
+    """The consolidation strategies' plan: `pack_zones`, then the budget or a finishing drain.
+
+    Under ``max_migrations``, the cheapest hosts' moves of the packing that fit it
+    (`within_budget`); otherwise whole hosts are emptied onto the hosts in use, lowest
+    ``drain_key`` first (default: allocated load; ties: fewest servers), while the hosts in
+    use are above the bound. ``prefer``, ``extra``, ``stay``: see `pack_zones`; ``extra``'s
+    room is kept up to date. Returns efficacy keys: the migrations needed to release part
+    of what the packing frees (`migration_curve`).
+    """
+    since = pl.savepoint()
+    pack_zones(pl, bounds, prefer, extra, stay)
+    curve = migration_curve(pl, since)
+    if max_migrations is not None:
+        within_budget(pl, since, max_migrations)
+    counts = pl.host_counts()
+    if extra is not None:
+        room, use = extra
+        for i, src, dst in pl.log[since:]:
+            room[src] += use[i]
+            room[dst] -= use[i]
+    if max_migrations is not None:
+        return curve
+    if drain_key is None:
+        drain_key = (pl.used / norm(pl)).sum(axis=1)
+    order = np.nonzero(pl.host_in_scope & (counts > 0) & (True if stay is None else ~stay))[0]
+    order = order[np.lexsort((counts[order], drain_key[order]))]
+    room, use = (None, None) if extra is None else extra
+    drain_hosts(pl, order, pl.host_ok.copy(), stop_at=int(sum(bounds.values())), extra_free=room, extra_demand=use)
+    return curve
+
+
+def emptied_hosts(pl):
+    """Hosts that held servers at the start and hold none now."""
+    before = np.bincount(pl.orig_host[pl.orig_host >= 0], minlength=pl.H)
+    return [int(h) for h in np.nonzero((before > 0) & (pl.host_counts() == 0))[0]]
 
 
 def released_by_migrations(pl, since):

@@ -84,20 +84,77 @@ def test_generated_cluster_quality_and_waves():
         )
 
 
+CONSOLIDATORS = ("node_resource_consolidation", "vm_workload_consolidation", "basic")
+
+
+@pytest.mark.parametrize("strategy", CONSOLIDATORS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_fit_clouds_reach_the_referees_bound(seed):
+def test_random_fit_clouds_reach_the_referees_bound(seed, strategy):
     """Clouds filled at random (not by vigil's generator), judged by the independent oracle and
     its own lower bound: at most 5 % + 1 host above it, no rule broken, every migration needed."""
-    m = randomfit.random_fit(seed=seed, hosts=150, per_host=20, azs=3)
-    p = registry.run(m, "server_consolidation", "node_resource_consolidation")
+    m = randomfit.add_load(randomfit.random_fit(seed=seed, hosts=150, per_host=20, azs=3), seed)
+    p = registry.run(m, "server_consolidation", strategy)
     bound = oracle.lower_bound(m, p["parameters"])["bound"]
     v = oracle.check(m, p)
     assert v.violations == [], v.violations[:5]
     assert v.hosts_in_use_after <= bound * 1.05 + 1, (v.hosts_in_use_after, bound)
+    assert p["efficacy"]["migrations_to_release_50_pct"] < p["efficacy"]["instance_migrations_count"]
+    if strategy == "vm_workload_consolidation":
+        overloaded = measured_overload(m, v.placement)
+        assert not overloaded & {a["input"]["destination_node"] for a in p["actions"] if a["type"] == "migrate"}
+        return  # its offload phase moves servers off hosts that stay in use, by design
     # No server moves twice, and a server moves only off a host that ends up empty.
     assert v.migrations == len({a["resource"] for a in p["actions"] if a["type"] == "migrate"})
     sources = {a["input"]["source_node"] for a in p["actions"] if a["type"] == "migrate"}
     assert not sources & set(v.placement.values())
+
+
+def measured_overload(m, placement, cc=0.8):
+    """Hosts whose measured load (busy vCPUs, used RAM), summed from the metrics table over
+    ``placement`` {uuid: host}, is above ``cc`` x physical capacity (vCPUs, usable RAM)."""
+    met = m["metrics"].pivot_table(index="resource_id", columns="metric", values="value")
+    inst = m["instances"].set_index("uuid")
+    busy = inst["vcpus"] * met["cpu_util_pct"].reindex(inst.index) / 100.0
+    ram = met["ram_used_mb"].reindex(inst.index)
+    where = inst.index.map(placement)
+    nodes = m["nodes"].set_index("hostname")
+    cpu_load = busy.groupby(where).sum().reindex(nodes.index, fill_value=0.0)
+    ram_load = ram.groupby(where).sum().reindex(nodes.index, fill_value=0.0)
+    over = (cpu_load > cc * nodes["vcpu_total"] + 1e-6) | (
+        ram_load > cc * (nodes["memory_mb_total"] - nodes["memory_mb_reserved"]) + 1e-6
+    )
+    return set(nodes.index[over])
+
+
+def test_vm_workload_consolidation_budget_is_monotone_and_keeps_receivers_under_cc():
+    m = randomfit.add_load(randomfit.random_fit(seed=5, hosts=90, per_host=20, azs=2), 5)
+    released = []
+    for budget in (1, 50, 200, 600, None):
+        p = registry.run(m, "server_consolidation", "vm_workload_consolidation", {"max_migrations": budget})
+        v = oracle.check(m, p)
+        assert v.violations == [] and (budget is None or v.migrations <= budget)
+        receivers = {a["input"]["destination_node"] for a in p["actions"] if a["type"] == "migrate"}
+        assert not measured_overload(m, v.placement) & receivers
+        released.append(v.hosts_in_use_before - v.hosts_in_use_after)
+    assert released == sorted(released) and released[-1] > released[1] > 0
+
+
+def test_basic_empties_only_the_lowest_scored_hosts_it_may_try():
+    m = randomfit.add_load(randomfit.random_fit(seed=6, hosts=60, per_host=20, azs=1), 6)
+    full = registry.run(m, "server_consolidation", "basic")
+    p = registry.run(m, "server_consolidation", "basic", {"migration_attempts": 10})
+    assert oracle.check(m, p).violations == []
+    # the score, recomputed from the metrics: measured cpu and ram fractions of physical capacity
+    met = m["metrics"].pivot_table(index="resource_id", columns="metric", values="value")
+    inst = m["instances"].set_index("uuid")
+    busy = (inst["vcpus"] * met["cpu_util_pct"].reindex(inst.index) / 100.0).groupby(inst["host"]).sum()
+    ram = met["ram_used_mb"].reindex(inst.index).groupby(inst["host"]).sum()
+    nodes = m["nodes"].set_index("hostname")
+    score = busy / nodes["vcpu_total"] + ram / (nodes["memory_mb_total"] - nodes["memory_mb_reserved"])
+    lowest = set(score.sort_values(kind="stable").index[:10])
+    sources = {a["input"]["source_node"] for a in p["actions"] if a["type"] == "migrate"}
+    assert sources and sources <= lowest
+    assert len(sources) < full["efficacy"]["emptied_compute_nodes_count"]
 
 
 def test_exact_mode_small_clusters():
@@ -155,3 +212,32 @@ def test_max_migrations_releases_the_most_hosts_for_the_budget_monotonically():
         assert oracle.check(m, p).violations == []
         released.append(e["hosts_in_use_before"] - e["hosts_in_use_after"])
     assert released == sorted(released) and released[-1] > released[0]
+
+
+def test_exact_mode_needs_no_solve_when_the_heuristic_meets_the_bound(monkeypatch):
+    pytest.importorskip("scipy")
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import exact
+
+    def no_solve(*_args):
+        raise AssertionError("solved although the heuristic met the bound")
+
+    monkeypatch.setattr(exact, "solve", no_solve)
+    m = randomfit.random_fit(seed=2, hosts=16, per_host=8, azs=1)
+    p = registry.run(m, "server_consolidation", "node_resource_consolidation", {"exact": True})
+    e = p["efficacy"]
+    assert e["hosts_in_use_after"] == e["lower_bound_hosts"] == e["exact_solution_bound"]
+    assert e["exact_optimal"] is True and oracle.check(m, p).violations == []
+
+
+def test_exact_solver_process_is_stopped_when_its_time_is_up():
+    """HiGHS checks its own limit only now and then: the child running it is stopped at the
+    deadline, and a finished child's answer comes back whole."""
+    pytest.importorskip("scipy")
+    import time
+    from types import SimpleNamespace
+
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import exact
+
+    assert exact._within(0.2, time.sleep, 60) is None
+    done = exact._within(60, lambda: SimpleNamespace(x=[1.0, 0.0], status=0, mip_dual_bound=3.0))
+    assert done == ([1.0, 0.0], 0, 3.0)
