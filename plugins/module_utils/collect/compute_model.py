@@ -118,6 +118,7 @@ def collect(
         instances=instances,
         allocation_ratios=allocation_ratios,
         dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
+        device_physnets=neutron.device_physnets((net or {}).get("agents")),
         capacities=pl.get("capacities"),
         full=pl.get("unsummarized"),
     )

@@ -53,6 +53,8 @@ SRIOV_VNIC_TYPES = frozenset(
         "accelerator-direct-physical",
     ]
 )
+# Of those, the ones Nova serves from Cyborg (a device profile), not from a NIC on a physnet.
+ACCELERATOR_VNIC_TYPES = frozenset(["accelerator-direct", "accelerator-direct-physical"])
 IN_PROGRESS_MIGRATION = frozenset(
     [
         "accepted",
@@ -215,6 +217,7 @@ def build_nodes(
     dead_l2_hosts=None,
     capacities=None,
     full=None,
+    device_physnets=None,
 ):
     """The ``nodes`` table, one row per hypervisor, sorted by hostname.
 
@@ -229,7 +232,8 @@ def build_nodes(
     class the provider lacks has no capacity. ``full`` (rp uuids whose capacity was not read,
     Placement summary mode's left-out providers) get, per class, a capacity equal to what is
     used: never roomier than the host is. When usages are absent the instances table (if given)
-    gives them, else the hypervisor's *_used.
+    gives them, else the hypervisor's *_used. ``device_physnets``: ``{host: [physnets]}`` with
+    SR-IOV VFs (Neutron's NIC Switch agents, see collect/neutron.py).
     """
     svc_by_host = compute_services(services)
     agg_names, agg_zones = host_aggregates(aggregates)
@@ -277,6 +281,7 @@ def build_nodes(
         cols["aggregates"].append(list(agg_names.get(host, [])))
         cols["aggregate_metadata"].append(agg_meta.get(host, {}))
         cols["traits"].append(sorted(traits.get(rp_uuid) or []) if rp_uuid in traits else [])
+        cols["device_physnets"].append(sorted((device_physnets or {}).get(host) or []))
         host_ratios = agg_ratios.get(host, {})
         for rc in schema.RESOURCE_CLASSES:
             low = rc.lower()
@@ -357,17 +362,26 @@ def uses_vgpu(specs):
     return _resource(specs, "VGPU") > 0
 
 
-def sriov_servers(ports):
-    """Server ids having a device-backed port (vnic_type in SRIOV_VNIC_TYPES: SR-IOV, vDPA...)."""
-    out = set()
+def device_ports(ports):
+    """``{server id: (vnic types, physical networks)}`` of its device-backed ports (vnic_type in
+    SRIOV_VNIC_TYPES). The physnet is the one Nova wrote in ``binding:profile`` when it bound an
+    SR-IOV-class port; accelerator ports have none."""
+    out = {}
     for port in ports or []:
+        vnic = port.get("binding:vnic_type")
+        server = port.get("device_id")
         if (
-            port.get("device_owner", "compute:").startswith("compute:")
-            and port.get("binding:vnic_type") in SRIOV_VNIC_TYPES
+            not server
+            or vnic not in SRIOV_VNIC_TYPES
+            or not port.get("device_owner", "compute:").startswith("compute:")
         ):
-            if port.get("device_id"):
-                out.add(port["device_id"])
-    return out
+            continue
+        vnics, nets = out.setdefault(server, (set(), set()))
+        vnics.add(vnic)
+        physnet = (port.get("binding:profile") or {}).get("physical_network")
+        if physnet and vnic not in ACCELERATOR_VNIC_TYPES:
+            nets.add(physnet)
+    return dict((k, (sorted(v), sorted(n))) for k, (v, n) in out.items())
 
 
 def _flavor_of(server, flavors_by_id):
@@ -399,7 +413,7 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
     """
     flavors_by_id = dict((str(f.get("id")), f) for f in flavors or [])
     images = images or {}
-    sriov = sriov_servers(ports)
+    devices = device_ports(ports)
     groups_of = {}
     for group in server_groups or []:
         for member in group.get("members") or []:
@@ -448,7 +462,10 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
         cols["tags"].append(list(srv.get("tags") or []))
         cols["required_traits"].append(required_traits(specs, image_props))
         cols["pinned"].append(is_pinned(specs, image_props))
-        cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or uuid in sriov)
+        vnics, physnets = devices.get(uuid, ([], []))
+        cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or bool(vnics))
+        cols["device_vnic_types"].append(vnics)
+        cols["device_physnets"].append(physnets)
         cols["vgpu"].append(uses_vgpu(specs))
         # Local root, ephemeral or swap disks must be copied unless the instance store is shared.
         cols["block_migration"].append((not bfv) or ephemeral > 0 or swap > 0)
