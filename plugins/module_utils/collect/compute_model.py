@@ -2,11 +2,12 @@
 # Copyright: vigil contributors
 # Apache License 2.0 (see LICENSE)
 """The compute part of the cluster model from a live cloud: runs the Nova, Placement,
-Glance and Neutron collectors, builds ``nodes``, ``instances`` and ``server_groups``,
-applies the scope. Shared by compute_model_info and the hypervisors inventory plugin.
+Glance, Neutron and (for boot-from-volume servers) Cinder collectors, builds ``nodes``,
+``instances`` and ``server_groups``, applies the scope. Shared by compute_model_info and the
+hypervisors inventory plugin.
 
-Nova is required (without it there is no compute model); Placement, Glance and Neutron
-are optional: when one is not in the catalog the model is built from what exists and
+Nova is required (without it there is no compute model); Placement, Glance, Neutron and
+Cinder are optional: when one is not in the catalog the model is built from what exists and
 ``meta.skipped`` says what was left out and what that costs.
 """
 
@@ -14,11 +15,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import glance, neutron, nova, placement, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import (
+    cinder,
+    glance,
+    neutron,
+    nova,
+    placement,
+    rest,
+)
 from ansible_collections.vigil.openstack.plugins.module_utils.model import compute, frame
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scope_mod
 
-SERVICES = ("compute", "placement", "image", "network")
+SERVICES = ("compute", "placement", "image", "network", "block-storage")
 
 
 def _skip(skipped, service, err, consequence):
@@ -52,6 +60,7 @@ def collect(
     with_migrations=True,
     allocation_ratios=None,
     cloud_name=None,
+    move_servers_without_image=False,
 ):
     """``(tables, meta)``: DataFrames of nodes, instances and server_groups, and the meta dict
     (cloud, collected, skipped, scope, placement detail level). Raises rest.CollectError
@@ -72,6 +81,17 @@ def collect(
             conn,
             image_ids,
         )
+    # Boot-from-volume servers: their image properties are the boot volume's copy in Cinder.
+    boot = None
+    if with_images and None in image_ids:
+        boot = _optional(
+            skipped,
+            "block-storage",
+            "boot volumes' image properties (trait:*=required, hw_cpu_policy) not read",
+            cinder.boot_images,
+            conn,
+            page_size,
+        )
     net = None
     if with_network:
         net = _optional(
@@ -88,6 +108,8 @@ def collect(
         images=(images or {}).get("images"),
         ports=(net or {}).get("ports"),
         migrations=raw["migrations"],
+        boot_images=compute.boot_volume_images(raw["servers"], (boot or {}).get("volumes")),
+        move_without_image=move_servers_without_image,
     )
 
     # Placement detail is read only for the providers of hosts in scope.
@@ -122,6 +144,12 @@ def collect(
         capacities=pl.get("capacities"),
         full=pl.get("unsummarized"),
     )
+    known = (images or {}).get("images")
+    missing_images = sorted(
+        s.get("id")
+        for s in raw["servers"]
+        if known is not None and compute._image_id(s) is not None and compute._image_id(s) not in known
+    )
     tables = {
         "nodes": nodes,
         "instances": instances,
@@ -139,6 +167,8 @@ def collect(
         "placement_estimated": sorted(
             nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
         ),
+        # servers whose image Glance no longer has (kept in place unless move_servers_without_image)
+        "images_missing": missing_images,
         "migrations_in_progress": sorted(
             m.get("instance_uuid")
             for m in raw["migrations"]

@@ -70,6 +70,10 @@ IN_PROGRESS_MIGRATION = frozenset(
     ]
 )
 _TRUE = ("true", "1", "yes", "on")
+IMAGE_GONE_REASON = (
+    "its image is gone from Glance: required traits and CPU policy unknown (compute_model_info"
+    " move_servers_without_image lets it move)"
+)
 
 
 def _truthy(value):
@@ -404,15 +408,60 @@ def _image_id(server):
     return image or None
 
 
-def build_instances(servers, flavors=None, server_groups=None, images=None, ports=None, migrations=None):
+ROOT_DEVICE = "/dev/vda"
+
+
+def boot_volume_images(servers, volumes):
+    """``{server id: volume_image_metadata}`` of each boot-from-volume server's boot volume: the
+    volume attached at the server's root device (``OS-EXT-SRV-ATTR:root_device_name``, /dev/vda
+    when not shown). Nova reads a boot volume's image properties there, not in Glance."""
+    roots = dict(
+        (s.get("id"), s.get("OS-EXT-SRV-ATTR:root_device_name") or ROOT_DEVICE)
+        for s in servers or []
+        if _image_id(s) is None
+    )
+    out = {}
+    for vol in volumes or []:
+        meta = vol.get("volume_image_metadata")
+        for att in vol.get("attachments") or []:
+            sid = att.get("server_id")
+            if meta and sid in roots and att.get("device") == roots[sid]:
+                out[sid] = dict(meta)
+    return out
+
+
+def _image_properties(image):
+    props = dict(image.get("properties") or {})
+    props.update(
+        (k, v) for k, v in image.items() if isinstance(k, str) and (k.startswith("trait") or k.startswith("hw_"))
+    )
+    return props
+
+
+def build_instances(
+    servers,
+    flavors=None,
+    server_groups=None,
+    images=None,
+    ports=None,
+    migrations=None,
+    boot_images=None,
+    move_without_image=False,
+):
     """The ``instances`` table, one row per server, sorted by uuid.
 
-    ``images``: ``{image_id: image}`` (Glance v2 images carry properties at top level).
-    ``ports``: Neutron ports (binding:vnic_type, device_id). ``migrations``: Nova
-    os-migrations items; a server with one in progress is not migratable now.
+    ``images``: ``{image_id: image}`` (Glance v2 images carry properties at top level); when
+    given, a server whose image is not in it has lost its image (deleted while in use): its
+    required traits and CPU policy are unknown, so it does not move unless
+    ``move_without_image``. ``boot_images``: ``{server id: volume_image_metadata}`` of
+    boot-from-volume servers (see boot_volume_images). ``ports``: Neutron ports
+    (binding:vnic_type, device_id, binding:profile). ``migrations``: Nova os-migrations items;
+    a server with one in progress is not migratable now.
     """
     flavors_by_id = dict((str(f.get("id")), f) for f in flavors or [])
+    images_read = images is not None
     images = images or {}
+    boot_images = boot_images or {}
     devices = device_ports(ports)
     groups_of = {}
     for group in server_groups or []:
@@ -426,17 +475,15 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
     cols = dict((c, []) for c in schema.columns("instances"))
     cols["block_migration"] = []
     migrating_col = []
+    gone_col = []
     for srv in servers:
         uuid = srv.get("id")
         flavor = _flavor_of(srv, flavors_by_id)
         specs = flavor.get("extra_specs") or {}
         image_id = _image_id(srv)
-        image = images.get(image_id) or {}
-        image_props = dict(image.get("properties") or {})
-        image_props.update(
-            (k, v) for k, v in image.items() if isinstance(k, str) and (k.startswith("trait:") or k.startswith("hw_"))
-        )
         bfv = image_id is None
+        image_props = _image_properties(boot_images.get(uuid) or {} if bfv else images.get(image_id) or {})
+        gone_col.append(images_read and not bfv and image_id not in images and not move_without_image)
         ephemeral = _int(flavor.get("ephemeral", flavor.get("OS-FLV-EXT-DATA:ephemeral")))
         swap = _int(flavor.get("swap")) if flavor.get("swap") not in ("", None) else 0
         cols["uuid"].append(uuid)
@@ -473,25 +520,28 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
     cols["migratable"] = None
     cols["migratable_reason"] = None
     df = frame.from_columns("instances", cols)
-    mig, reason = migratability(df, np.array(migrating_col, dtype=bool))
+    mig, reason = migratability(df, np.array(migrating_col, dtype=bool), np.array(gone_col, dtype=bool))
     df["migratable"] = frame.from_columns("instances", {"migratable": mig})["migratable"]
     df["migratable_reason"] = frame.from_columns("instances", {"migratable_reason": reason})["migratable_reason"]
     return df
 
 
-def migratability(df, migrating=None):
+def migratability(df, migrating=None, image_gone=None):
     """``(migratable, reason)`` arrays for an instances frame: live | cold | no and why.
 
     Rules, first match wins (Nova's allowed states: live-migrate ACTIVE, cold-migrate
     ACTIVE or SHUTOFF; vigil keeps PAUSED and SUSPENDED servers where they are):
     no host -> no; a task or migration in progress -> no; locked -> no; state other than
-    ACTIVE/SHUTOFF -> no; SHUTOFF -> cold; pinned CPUs, PCI/SR-IOV, vGPU -> cold; else live.
+    ACTIVE/SHUTOFF -> no; its image gone (``image_gone``) -> no; SHUTOFF -> cold; pinned
+    CPUs, PCI/SR-IOV, vGPU -> cold; else live.
     """
     n = len(df)
     if n == 0:
         return [], []
     if migrating is None:
         migrating = np.zeros(n, dtype=bool)
+    if image_gone is None:
+        image_gone = np.zeros(n, dtype=bool)
     host = df["host"].fillna("").astype(str).to_numpy()
     status = df["status"].fillna("").astype(str).str.upper().to_numpy()
     task = df["task_state"].fillna("").astype(str).to_numpy()
@@ -509,18 +559,20 @@ def migratability(df, migrating=None):
         np.asarray(migrating, dtype=bool),
         locked,
         ~np.isin(status, ["ACTIVE", "SHUTOFF"]),
+        np.asarray(image_gone, dtype=bool),
         status == "SHUTOFF",
         pinned,
         pci,
         vgpu,
     ]
-    kinds = ["no", "no", "no", "no", "no", "cold", "cold", "cold", "cold"]
+    kinds = ["no", "no", "no", "no", "no", "no", "cold", "cold", "cold", "cold"]
     reasons = [
         np.full(n, "not on a host"),
         task_reason,
         np.full(n, "a migration is in progress"),
         np.full(n, "server is locked"),
         state_reason,
+        np.full(n, IMAGE_GONE_REASON),
         np.full(n, "SHUTOFF: cold migration only"),
         np.full(n, "pinned CPUs (hw:cpu_policy=dedicated or resources:PCPU): cold migration only"),
         np.full(n, "PCI passthrough or SR-IOV port: cold migration only"),
