@@ -151,7 +151,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.model import barem
 
 def linked_node(module, p):
     """(node id, backend) of the bare-metal record that powers host ``hostname``, exactly."""
-    backends = [p["backend"]] if p["backend"] else None
+    backends = [p["backend"]] if p["backend"] else sources.default_backends(p)
     try:
         raw = sources.collect(p, backends, link_compute=False)
     except Exception as exc:  # noqa: BLE001 - one line for the user
@@ -160,7 +160,8 @@ def linked_node(module, p):
     rows = table[table["hostname"] == p["hostname"]]
     if rows.empty:
         module.fail_json(
-            msg="no Ironic node or MAAS machine is linked to compute host %s; give node and backend" % p["hostname"]
+            msg="no Ironic node or MAAS machine is linked to compute host %s (%s); give node and backend"
+            % (p["hostname"], baremetal.describe_backends(backends))
         )
     return str(rows["id"].iloc[0]), str(rows["backend"].iloc[0])
 
