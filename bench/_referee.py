@@ -25,7 +25,7 @@ from common import timed  # noqa: E402
 from randomfit import add_load, random_fit  # noqa: E402
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame  # noqa: E402
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry  # noqa: E402
 
 CONSOLIDATION = ("node_resource_consolidation", "vm_workload_consolidation", "basic")
 GAP_PCT = 5.0  # issue 13: hosts in use within 5 % + 1 host of the bound

@@ -46,7 +46,7 @@ from common import Reporter, peak_rss_mb, timed  # noqa: E402
 from modelgen import add_metrics, add_storage, random_model  # noqa: E402
 from randomfit import add_load, random_fit  # noqa: E402
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry  # noqa: E402
 
 WATCHER_MAX_HOSTS = 1000  # Watcher's first-fit grows with hosts x servers: minutes beyond this
 

@@ -43,7 +43,7 @@ from _referee import run_watcher  # noqa: E402
 from common import Reporter, timed  # noqa: E402
 from modelgen import add_metrics, random_model  # noqa: E402
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry  # noqa: E402
 
 SIZES = [(20, 200), (50, 600), (100, 1500)]
 

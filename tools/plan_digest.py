@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / ".collections"), str(ROOT / "tests" / "unit"), str(RO
 from modelgen import random_model  # noqa: E402
 from plan import bench_model, speed_cases  # noqa: E402
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry  # noqa: E402
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry  # noqa: E402
 
 # Placement options a moving strategy takes, beyond the defaults.
 VARIANTS = (

@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 try:
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
     IMPORT_ERROR = None
 except ImportError as e:  # pandas/numpy missing on the controller

@@ -143,8 +143,6 @@ class InventoryModule(VigilInventory):
         table = baremetal.build(data["ironic"], data["maas"], data["compute_hosts"], data["hypervisors"])
         extras = baremetal.extra_hostvars(data["ironic"], data["maas"])
         rows = table.astype(object).where(table.notna(), None).to_dict("records")
-        strict = self.get_option("strict")
-        defaults = self.get_option("default_groups")
         for host, row, extra in zip(self._host_names(rows), rows, extras):
             hostvars = dict(extra)
             hostvars["baremetal_tags"] = hostvars.pop("tags", [])  # "tags" is a reserved play keyword
@@ -159,16 +157,7 @@ class InventoryModule(VigilInventory):
                 zone=row["zone"],
                 pool=row["pool"],
             )
-            self.inventory.add_host(host)
-            for var, value in hostvars.items():
-                self.inventory.set_variable(host, var, value)
-            if defaults:
-                for group in self._default_groups(hostvars):
-                    group = self.inventory.add_group(self._sanitize_group_name(group))
-                    self.inventory.add_child(group, host)
-            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+            self._add_host(host, hostvars)
 
     @staticmethod
     def _default_groups(v):

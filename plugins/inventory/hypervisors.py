@@ -196,8 +196,6 @@ class InventoryModule(VigilInventory):
         return [dict(zip(data["columns"], row)) for row in data["data"]]
 
     def _populate(self, data):
-        strict = self.get_option("strict")
-        defaults = self.get_option("default_groups")
         name_key = self.get_option("inventory_hostname")
         per_host = {}
         for inst in self._rows(data, "instances"):
@@ -208,16 +206,7 @@ class InventoryModule(VigilInventory):
             hostvars["capacity"] = capacity(row)
             if "instances" in data:
                 hostvars["instances"] = per_host.get(row["hostname"], [])
-            self.inventory.add_host(host)
-            for var, value in hostvars.items():
-                self.inventory.set_variable(host, var, value)
-            if defaults:
-                for group in self._default_groups(hostvars):
-                    group = self.inventory.add_group(self._sanitize_group_name(group))
-                    self.inventory.add_child(group, host)
-            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+            self._add_host(host, hostvars)
 
     @staticmethod
     def _default_groups(v):

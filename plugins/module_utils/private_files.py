@@ -15,6 +15,7 @@ __metaclass__ = type
 import errno
 import os
 import stat
+import tempfile
 
 # O_NOFOLLOW: a symlink as the last component fails (ELOOP) instead of being followed.
 # O_NONBLOCK: a FIFO planted under the name does not hang the open (the type check refuses it).
@@ -125,3 +126,58 @@ def append_private(path, text):
     fd = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     with os.fdopen(fd, "a") as handle:
         handle.write(text)
+
+
+def temp_prefix(path):
+    """Name prefix of the temporary files ``replace_private`` writes beside ``path``."""
+    return ".%s.tmp-" % os.path.basename(path)
+
+
+def write_all(fd, payload):
+    """Write every byte of ``payload`` (``os.write`` may write less than asked)."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def fsync_directory(directory):
+    """Make the renames done in ``directory`` survive a power loss."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - some platforms cannot open a directory
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - nor fsync one
+        pass
+    finally:
+        os.close(fd)
+
+
+def replace_private(path, payload, keep_open=False, sync_directory=True, prefix=None):
+    """Replace ``path`` with a new 0600 file holding ``payload`` (bytes), all or nothing.
+
+    The new file is created beside ``path`` under a fresh name (``mkstemp``: O_EXCL, no
+    symlink followed, 0600), written, fsynced, then renamed over ``path``: a reader sees the
+    old file or the new one, never half of one, and a symlink or hard link planted at ``path``
+    is replaced rather than written through. A failure removes the temporary file. Returns
+    the new file's fd, still open, with ``keep_open`` (the caller closes it), else None.
+    ``prefix`` names the temporary file (default ``temp_prefix(path)``).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=prefix or temp_prefix(path), dir=directory)
+    try:
+        write_all(fd, payload)
+        os.fsync(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        os.close(fd)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    if sync_directory:
+        fsync_directory(directory)
+    if keep_open:
+        return fd
+    os.close(fd)
+    return None

@@ -3,20 +3,33 @@
 # Apache License 2.0 (see LICENSE)
 """Plan reports: the figures people review before approving a plan, as Markdown and HTML.
 
-`report_data(model, plan, waves)` computes everything once (per-host utilisation before and
-after, migrations by wave, memory moved, warnings); `to_markdown` and `to_html` only format
-it. The HTML page is standalone: inline CSS and SVG, no scripts, no external assets, every
-cloud-provided string escaped.
+`report_data(model, plan, waves)` computes everything once (per-host utilisation and service
+state before and after, the hosts the plan frees and disables, why servers stay, the risks,
+migrations by wave); `render` only formats it, through a Jinja2 template. The default
+templates ship in the collection (``roles/report/templates/``); the ``plan_report`` action
+plugin finds them (or the user's) on the controller and copies them to where the module
+runs, which never needs the collection's other files there. HTML is rendered with
+autoescape on: every cloud-provided string is escaped.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import html
+import os
 import re
 
 SHOWN_UNMOVABLE = 50  # keep reports readable on big clouds; the count is always exact
+NEAR_FULL_PCT = 90.0
+TEMPLATE_NAMES = {"markdown": "plan_report.md.j2", "html": "plan_report.html.j2"}
+# where the default templates live, relative to this file, in the collection tree
+DEFAULT_TEMPLATE_DIR = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "report", "templates"
+)
+
+
+class TemplateError(ValueError):
+    """A report template cannot be read or rendered; the message names the template."""
 
 
 def _table(model, name):
@@ -32,14 +45,23 @@ def _capacity(node, rc):
     return max((total - reserved) * ratio, 0)
 
 
-def _moves(plan):
-    """server uuid -> destination hostname, for migrate actions with a named destination."""
+def _migrations(plan):
+    """Migrate actions with a named destination: server uuid -> the action's input."""
     out = {}
     for a in plan.get("actions") or []:
-        if a.get("type") == "migrate":
-            dest = (a.get("input") or {}).get("destination_node")
-            if dest:
-                out[a.get("resource")] = dest
+        inp = a.get("input") or {}
+        if a.get("type") == "migrate" and inp.get("destination_node"):
+            out[a.get("resource")] = inp
+    return out
+
+
+def _service_after(plan):
+    """hostname -> the compute service state the plan's last compute_service action leaves."""
+    out = {}
+    for a in plan.get("actions") or []:
+        if a.get("type") == "compute_service":
+            inp = a.get("input") or {}
+            out[inp.get("host") or a.get("resource")] = inp.get("state")
     return out
 
 
@@ -48,16 +70,20 @@ def natural_key(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name or "")]
 
 
+def _pct(used, capacity):
+    return round(100.0 * used / capacity, 1) if capacity else 0.0
+
+
 def host_utilisation(model, plan):
-    """Rows per host: allocated vCPU and RAM as % of allocatable capacity, before and after."""
+    """Rows per host: allocated vCPU and RAM as % of allocatable capacity and the compute
+    service state, before and after; `freed` when the plan empties a host that held servers."""
     nodes = _table(model, "nodes")
-    instances = _table(model, "instances")
-    moves = _moves(plan)
-    used = {}
-    for n in nodes:
-        used[n["hostname"]] = {"before": [0.0, 0.0, 0], "after": [0.0, 0.0, 0]}
-    for i in instances:
-        for phase, host in (("before", i.get("host")), ("after", moves.get(i.get("uuid"), i.get("host")))):
+    moves = _migrations(plan)
+    services = _service_after(plan)
+    used = dict((n["hostname"], {"before": [0.0, 0.0, 0], "after": [0.0, 0.0, 0]}) for n in nodes)
+    for i in _table(model, "instances"):
+        after = (moves.get(i.get("uuid")) or {}).get("destination_node", i.get("host"))
+        for phase, host in (("before", i.get("host")), ("after", after)):
             if host in used:
                 u = used[host][phase]
                 u[0] += i.get("vcpus") or 0
@@ -66,51 +92,111 @@ def host_utilisation(model, plan):
     rows = []
     for n in nodes:
         cap_cpu, cap_ram = _capacity(n, "vcpu"), _capacity(n, "memory_mb")
-        row = {"hostname": n["hostname"], "status": n.get("status"), "state": n.get("state")}
+        row = {
+            "hostname": n["hostname"],
+            "status": n.get("status"),
+            "state": n.get("state"),
+            "status_after": services.get(n["hostname"], n.get("status")),
+            "aggregates": sorted("%s" % a for a in n.get("aggregates") or []),
+        }
         for phase in ("before", "after"):
             cpu, ram, count = used[n["hostname"]][phase]
-            row[phase] = {
-                "vcpu_pct": round(100.0 * cpu / cap_cpu, 1) if cap_cpu else 0.0,
-                "ram_pct": round(100.0 * ram / cap_ram, 1) if cap_ram else 0.0,
-                "instances": count,
-            }
+            row[phase] = {"vcpu_pct": _pct(cpu, cap_cpu), "ram_pct": _pct(ram, cap_ram), "instances": count}
+        row["freed"] = row["before"]["instances"] > 0 and row["after"]["instances"] == 0
         rows.append(row)
     rows.sort(key=lambda r: natural_key(r["hostname"]))
     return rows
 
 
-def report_data(model, plan, waves):
-    """Everything a report shows. `waves` is a list of lists of action ids (planner.plan_waves)."""
+def _stay_reason(message, host):
+    """A strategy's warning already says where the server stays; the model's reason does not."""
+    return message if message.startswith("stays on") else "stays on %s: %s" % (host, message)
+
+
+def staying_servers(instances, warnings):
+    """One line per server that stays where it is and why, from the plan's warnings about
+    servers and the servers the model marks unmovable; a server named twice is listed once,
+    with the plan's reason (it says why *this* plan leaves it)."""
+    out = {}
+    for w in warnings:
+        uuid = w.get("resource") if isinstance(w, dict) else None
+        if uuid in instances and uuid not in out:
+            inst = instances[uuid]
+            out[uuid] = {"uuid": uuid, "name": inst.get("name"), "host": inst.get("host"),
+                         "reason": _stay_reason("%s" % w.get("message", ""), inst.get("host"))}  # fmt: skip
+    for uuid, inst in instances.items():
+        if inst.get("migratable") == "no" and uuid not in out:
+            reason = inst.get("migratable_reason") or "cannot be migrated"
+            out[uuid] = {"uuid": uuid, "name": inst.get("name"), "host": inst.get("host"),
+                         "reason": _stay_reason(reason, inst.get("host"))}  # fmt: skip
+    return sorted(out.values(), key=lambda s: (natural_key(s["host"]), s["name"] or "", s["uuid"]))
+
+
+def risks(instances, hosts, plan, near_full_pct):
+    """What an approver should weigh: cold migrations (the server stops), destinations left at
+    or above `near_full_pct` of vCPU or RAM, and moves between hosts in different aggregates."""
+    moves = _migrations(plan)
+    by_host = dict((h["hostname"], h) for h in hosts)
+    cold, crossing = [], []
+    for uuid, inp in sorted(moves.items(), key=lambda kv: natural_key(kv[0])):
+        inst = instances.get(uuid, {})
+        src, dst = inp.get("source_node") or inst.get("host"), inp["destination_node"]
+        move = {"uuid": uuid, "name": inst.get("name"), "source": src, "destination": dst}
+        if inp.get("migration_type") == "cold":
+            cold.append(move)
+        src_aggs = (by_host.get(src) or {}).get("aggregates") or []
+        dst_aggs = (by_host.get(dst) or {}).get("aggregates") or []
+        if src in by_host and dst in by_host and src_aggs != dst_aggs:
+            crossing.append(dict(move, source_aggregates=src_aggs, destination_aggregates=dst_aggs))
+    receiving = set(inp["destination_node"] for inp in moves.values())
+    near_full = [
+        h
+        for h in hosts
+        if h["hostname"] in receiving and max(h["after"]["vcpu_pct"], h["after"]["ram_pct"]) >= near_full_pct
+    ]
+    return {"cold_migrations": cold, "near_full": near_full, "cross_aggregate": crossing}
+
+
+def _wave_rows(plan, waves, instances):
     actions = dict((a["id"], a) for a in plan.get("actions") or [])
-    instances = dict((i["uuid"], i) for i in _table(model, "instances"))
-    wave_rows = []
-    memory_moved_mb = 0
+    rows, memory_moved_mb = [], 0
     for number, ids in enumerate(waves, 1):
-        rows = []
+        wave = []
         for action_id in ids:
             a = actions[action_id]
             inp = a.get("input") or {}
             inst = instances.get(a.get("resource"), {})
             if a["type"] == "migrate":
                 memory_moved_mb += inst.get("memory_mb") or 0
-            rows.append(
-                {
-                    "id": action_id,
-                    "type": a["type"],
-                    "resource": a.get("resource"),
-                    "name": inst.get("name") or inp.get("hostname") or inp.get("host") or "",
-                    "detail": _describe(a["type"], inp),
-                    "memory_mb": inst.get("memory_mb") if a["type"] == "migrate" else None,
-                }
-            )
-        wave_rows.append({"wave": number, "actions": rows})
-    unmovable = [
-        {"uuid": i["uuid"], "name": i.get("name"), "host": i.get("host"), "reason": i.get("migratable_reason") or ""}
-        for i in instances.values()
-        if i.get("migratable") == "no"
-    ]
+            wave.append({
+                "id": action_id, "type": a["type"], "resource": a.get("resource"),
+                "name": inst.get("name") or inp.get("hostname") or inp.get("host") or "",
+                "detail": _describe(a["type"], inp),
+                "memory_mb": inst.get("memory_mb") if a["type"] == "migrate" else None,
+            })  # fmt: skip
+        rows.append({"wave": number, "actions": wave})
+    return rows, memory_moved_mb
+
+
+def _hosts_by_action(plan, action_type, state):
+    """Host names a plan's actions of one type put in `state` (disabled, off...), sorted."""
+    names = set()
+    for a in plan.get("actions") or []:
+        inp = a.get("input") or {}
+        if a.get("type") == action_type and inp.get("state") == state:
+            names.add(inp.get("host") or inp.get("hostname") or a.get("resource"))
+    return sorted(names, key=natural_key)
+
+
+def report_data(model, plan, waves, near_full_pct=NEAR_FULL_PCT):
+    """Everything a report shows. `waves` is a list of lists of action ids (planner.plan_waves)."""
+    instances = dict((i["uuid"], i) for i in _table(model, "instances"))
+    wave_rows, memory_moved_mb = _wave_rows(plan, waves, instances)
+    hosts = host_utilisation(model, plan)
+    warnings = list(plan.get("warnings") or [])
+    staying = staying_servers(instances, warnings)
     counts = {}
-    for a in actions.values():
+    for a in plan.get("actions") or []:
         counts[a["type"]] = counts.get(a["type"], 0) + 1
     return {
         "plan_id": plan.get("id"),
@@ -121,12 +207,21 @@ def report_data(model, plan, waves):
         "model_digest": plan.get("model_digest"),
         "efficacy": plan.get("efficacy") or {},
         "action_counts": counts,
-        "actions_total": len(actions),
+        "actions_total": sum(counts.values()),
         "memory_moved_gb": round(memory_moved_mb / 1024.0, 2),
         "waves": wave_rows,
-        "hosts": host_utilisation(model, plan),
-        "warnings": list(plan.get("warnings") or []),
-        "unmovable": sorted(unmovable, key=lambda u: (u["host"] or "", u["name"] or "")),
+        "hosts": hosts,
+        "freed_hosts": [h["hostname"] for h in hosts if h["freed"]],
+        "disabled_hosts": _hosts_by_action(plan, "compute_service", "disabled"),
+        "enabled_hosts": _hosts_by_action(plan, "compute_service", "enabled"),
+        "powered_off_hosts": _hosts_by_action(plan, "node_power", "off"),
+        "powered_on_hosts": _hosts_by_action(plan, "node_power", "on"),
+        # warnings about a server are told once, in `staying`
+        "warnings": [w for w in warnings if not (isinstance(w, dict) and w.get("resource") in instances)],
+        "staying": staying,
+        "near_full_pct": near_full_pct,
+        "risks": risks(instances, hosts, plan, near_full_pct),
+        "shown_max": SHOWN_UNMOVABLE,
     }
 
 
@@ -149,215 +244,86 @@ def _describe(action_type, inp):
     return ", ".join("%s=%s" % kv for kv in sorted(inp.items()))
 
 
-def _fmt(value):
+def fmt_number(value):
+    """2 decimals at most, no trailing zeros: 16.0 -> 16, 12.50 -> 12.5."""
     if isinstance(value, float):
         return ("%.2f" % value).rstrip("0").rstrip(".")
     return "%s" % (value,)
 
 
-def to_markdown(data):
-    out = [
-        "# vigil plan report",
-        "",
-        "- plan: `%s` (%s)" % (data["plan_id"], data["created"]),
-        "- goal / strategy: **%s** / **%s**" % (data["goal"], data["strategy"]),
-        "- model: `%s`" % data["model_digest"],
-        "- actions: %d (%s); memory moved: %s GB"
-        % (
-            data["actions_total"],
-            ", ".join("%s %d" % kv for kv in sorted(data["action_counts"].items())) or "none",
-            _fmt(data["memory_moved_gb"]),
-        ),
-        "",
-        "## Efficacy",
-        "",
-        "| indicator | value |",
-        "|---|---|",
-    ]
-    out += ["| %s | %s |" % (k, _fmt(v)) for k, v in sorted(data["efficacy"].items())]
-    out += [
-        "",
-        "## Hosts before / after",
-        "",
-        "| host | status | vCPU % before | vCPU % after | RAM % before | RAM % after | servers before | servers after |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for h in data["hosts"]:
-        b, a = h["before"], h["after"]
-        out.append(
-            "| %s | %s/%s | %s | %s | %s | %s | %d | %d |"
-            % (
-                h["hostname"],
-                h["status"],
-                h["state"],
-                _fmt(b["vcpu_pct"]),
-                _fmt(a["vcpu_pct"]),
-                _fmt(b["ram_pct"]),
-                _fmt(a["ram_pct"]),
-                b["instances"],
-                a["instances"],
-            )
-        )
-    out += ["", "## Actions by wave", ""]
-    if not data["waves"]:
-        out.append("The plan has no actions: nothing to do.")
-    for w in data["waves"]:
-        out += ["### Wave %d" % w["wave"], "", "| id | type | resource | what |", "|---|---|---|---|"]
-        out += [
-            "| %s | %s | %s | %s |" % (r["id"], r["type"], r["name"] or r["resource"], r["detail"])
-            for r in w["actions"]
-        ]
-        out.append("")
-    out += ["", "## Warnings", ""]
-    if not data["warnings"] and not data["unmovable"]:
-        out.append("None.")
-    out += [
-        "- %s: %s" % (w.get("resource", "plan"), w.get("message", w)) if isinstance(w, dict) else "- %s" % w
-        for w in data["warnings"]
-    ]
-    if data["unmovable"]:
-        out.append("- %d servers cannot be migrated:" % len(data["unmovable"]))
-        out += [
-            "  - %s (%s) on %s: %s" % (u["name"], u["uuid"], u["host"], u["reason"])
-            for u in data["unmovable"][:SHOWN_UNMOVABLE]
-        ]
-        if len(data["unmovable"]) > SHOWN_UNMOVABLE:
-            out.append("  - ... and %d more" % (len(data["unmovable"]) - SHOWN_UNMOVABLE))
-    return "\n".join(out) + "\n"
+def md_cell(value):
+    """A cloud string inside a Markdown table cell: a pipe or a newline would break the row."""
+    return ("%s" % (value,)).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;max-width:1100px}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccd}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}
-th{background:#f2f4f8}.num{text-align:right}.warn{color:#8a3b00}
-.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}
-"""
+def default_template_path(fmt):
+    """The template shipped in the collection for `fmt` (found where the collection is on disk:
+    on the controller; the module gets copies from the action plugin)."""
+    return os.path.normpath(os.path.join(DEFAULT_TEMPLATE_DIR, TEMPLATE_NAMES[fmt]))
 
 
-def _bars_svg(hosts):
-    """Grouped horizontal bars per host: RAM % before (grey) and after (blue)."""
-    row_h, label_w, bar_w = 22, 160, 360
-    height = row_h * len(hosts) + 30
-    parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="RAM allocation per host before and after">'
-        % (label_w + bar_w + 60, height)
-    ]
-    for pct in (0, 50, 100):
-        x = label_w + bar_w * pct / 100.0
-        parts.append('<line x1="%.1f" y1="0" x2="%.1f" y2="%d" stroke="#dde"/>' % (x, x, height - 20))
-        parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%d%%</text>' % (x, height - 6, pct))
-    for k, h in enumerate(hosts):
-        y = k * row_h + 4
-        before, after = min(h["before"]["ram_pct"], 100.0), min(h["after"]["ram_pct"], 100.0)
-        parts.append('<text x="0" y="%d" font-size="11">%s</text>' % (y + 13, html.escape(h["hostname"])))
-        parts.append(
-            '<rect x="%d" y="%d" width="%.1f" height="8" fill="#b8bec9"><title>before %s%%</title></rect>'
-            % (label_w, y, bar_w * before / 100.0, _fmt(h["before"]["ram_pct"]))
-        )
-        parts.append(
-            '<rect x="%d" y="%d" width="%.1f" height="8" fill="#2f6fdb"><title>after %s%%</title></rect>'
-            % (label_w, y + 9, bar_w * after / 100.0, _fmt(h["after"]["ram_pct"]))
-        )
-        parts.append(
-            '<text x="%.1f" y="%d" font-size="10">%s%%</text>'
-            % (label_w + bar_w + 4, y + 16, _fmt(h["after"]["ram_pct"]))
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+def template_path(fmt, template_dir=None):
+    """The template file for `fmt`: `template_dir`'s when it has one, else the collection's."""
+    if template_dir:
+        path = os.path.join(template_dir, TEMPLATE_NAMES[fmt])
+        if os.path.isfile(path):
+            return path
+    return default_template_path(fmt)
 
 
-def to_html(data):
-    e = html.escape
-    p = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>vigil plan %s</title><style>%s</style></head><body>'
-        % (e("%s" % data["plan_id"]), _CSS)
-    ]
-    p.append("<h1>vigil plan report</h1>")
-    p.append(
-        "<p>Plan <code>%s</code> created %s &mdash; goal <b>%s</b>, strategy <b>%s</b>.<br>Model <code>%s</code>.</p>"
-        % (
-            e("%s" % data["plan_id"]),
-            e("%s" % data["created"]),
-            e("%s" % data["goal"]),
-            e("%s" % data["strategy"]),
-            e("%s" % data["model_digest"]),
-        )
+def read_template(path):
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError as exc:
+        raise TemplateError("cannot read report template %s: %s" % (path, exc)) from exc
+
+
+def render(data, fmt, source=None, name=None):
+    """The report text in `fmt` (``markdown`` or ``html``) from a Jinja2 template source
+    (default: the collection's). HTML autoescapes; errors name the template and the line."""
+    try:
+        import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
+    except ImportError as exc:
+        raise TemplateError("rendering a report needs jinja2 where the module runs: %s" % exc) from exc
+    if source is None:
+        name = template_path(fmt)
+        source = read_template(name)
+    env = SandboxedEnvironment(
+        autoescape=(fmt == "html"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    p.append(
-        '<p id="summary"><span id="actions-total">%d</span> actions; memory moved <span id="memory-moved">%s</span> GB.</p>'
-        % (data["actions_total"], _fmt(data["memory_moved_gb"]))
-    )
-    p.append('<h2>Efficacy</h2><table id="efficacy"><tr><th>indicator</th><th>value</th></tr>')
-    p += [
-        '<tr><td>%s</td><td class="num" data-indicator="%s">%s</td></tr>' % (e(k), e(k), e(_fmt(v)))
-        for k, v in sorted(data["efficacy"].items())
-    ]
-    p.append("</table>")
-    p.append(
-        '<h2>RAM allocation per host</h2><p class="legend"><span style="background:#b8bec9"></span>before<span style="background:#2f6fdb"></span>after</p>'
-    )
-    p.append(_bars_svg(data["hosts"]))
-    heads = (
-        "host",
-        "service",
-        "vCPU % before",
-        "vCPU % after",
-        "RAM % before",
-        "RAM % after",
-        "servers before",
-        "servers after",
-    )
-    p.append('<table id="hosts"><tr>%s</tr>' % "".join("<th>%s</th>" % e(t) for t in heads))
-    row = (
-        '<tr data-host="%s"><td>%s</td><td>%s/%s</td>'
-        + '<td class="num">%s</td>' * 4
-        + '<td class="num">%d</td>' * 2
-        + "</tr>"
-    )
-    for h in data["hosts"]:
-        b, a = h["before"], h["after"]
-        p.append(
-            row
-            % (
-                e(h["hostname"]),
-                e(h["hostname"]),
-                e("%s" % h["status"]),
-                e("%s" % h["state"]),
-                _fmt(b["vcpu_pct"]),
-                _fmt(a["vcpu_pct"]),
-                _fmt(b["ram_pct"]),
-                _fmt(a["ram_pct"]),
-                b["instances"],
-                a["instances"],
-            )
-        )
-    p.append("</table><h2>Actions by wave</h2>")
-    if not data["waves"]:
-        p.append("<p>The plan has no actions: nothing to do.</p>")
-    for w in data["waves"]:
-        p.append(
-            '<h3>Wave %d</h3><table class="wave"><tr><th>id</th><th>type</th><th>resource</th><th>what</th></tr>'
-            % w["wave"]
-        )
-        p += [
-            "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
-            % (e(r["id"]), e(r["type"]), e("%s" % (r["name"] or r["resource"])), e(r["detail"]))
-            for r in w["actions"]
-        ]
-        p.append("</table>")
-    p.append('<h2>Warnings</h2><ul id="warnings">')
-    for w in data["warnings"]:
-        text = "%s: %s" % (w.get("resource", "plan"), w.get("message", "")) if isinstance(w, dict) else "%s" % w
-        p.append('<li class="warn">%s</li>' % e(text))
-    if data["unmovable"]:
-        p.append('<li class="warn">%d servers cannot be migrated<ul>' % len(data["unmovable"]))
-        p += [
-            "<li>%s (%s) on %s: %s</li>" % (e("%s" % u["name"]), e(u["uuid"]), e("%s" % u["host"]), e(u["reason"]))
-            for u in data["unmovable"][:SHOWN_UNMOVABLE]
-        ]
-        p.append("</ul></li>")
-    if not data["warnings"] and not data["unmovable"]:
-        p.append("<li>None.</li>")
-    p.append("</ul></body></html>\n")
-    return "".join(p)
+    env.filters["num"] = fmt_number
+    env.filters["md"] = md_cell
+    try:
+        return env.from_string(source).render(data)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError("report template %s, line %s: %s" % (name or fmt, exc.lineno, exc.message)) from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError("report template %s: %s" % (name or fmt, exc)) from exc
+
+
+def to_markdown(data, source=None, name=None):
+    return render(data, "markdown", source, name)
+
+
+def to_html(data, source=None, name=None):
+    return render(data, "html", source, name)
+
+
+def stale_outputs(outputs):
+    """The (path, text) pairs whose file is missing or holds other text: what a run rewrites."""
+    stale = []
+    for path, text in outputs:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                same = fh.read() == text
+        except FileNotFoundError:
+            same = False
+        if not same:
+            stale.append((path, text))
+    return stale

@@ -29,13 +29,16 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 
 from ansible_collections.vigil.openstack.plugins.module_utils.private_files import (
     UnsafeFile,
+    fsync_directory,
     open_private,
     prepare_private_path,
+    replace_private,
+    temp_prefix,
+    write_all,
 )
 
 try:
@@ -175,7 +178,7 @@ class StateFile:
                 self._flock = None
 
     def _temp_prefix(self):
-        return ".%s.tmp-" % os.path.basename(self.path)
+        return temp_prefix(self.path)  # the journal's temporary files too: one glob finds both
 
     def _remove_temp_files(self):
         """Temporary files of this state file are leftovers of a killed run (we hold the lock)."""
@@ -309,15 +312,10 @@ class StateFile:
                 lines.append({"action": key, "entry": self.data["actions"][key]})
         self._dirty.clear()
         payload = "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines).encode("utf-8")
-        self._write_all(self._journal, payload)
+        write_all(self._journal, payload)
+        self.bytes_written += len(payload)
         os.fsync(self._journal)
         self._journal_bytes += len(payload)
-
-    def _write_all(self, fd, payload):
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        self.bytes_written += len(payload)
 
     def _compact(self):
         """Rewrite the snapshot (next generation), then start its journal empty."""
@@ -329,44 +327,21 @@ class StateFile:
         ).encode("utf-8")
         # Snapshot first: a crash before the journal is replaced leaves a journal of the old
         # generation, which load() ignores (its records are in the snapshot already).
-        os.close(self._replace(directory, self.path, snapshot))
-        journal = self._replace(directory, self.journal_path, header + b"\n")
+        os.close(self._replace(self.path, snapshot))
+        journal = self._replace(self.journal_path, header + b"\n")
         if self._journal is not None:
             os.close(self._journal)
         self._journal = journal
         self._journal_bytes = 0
         self._snapshot_bytes = len(snapshot)
         self._dirty.clear()
-        self._fsync_directory(directory)
+        fsync_directory(directory)
 
-    def _replace(self, directory, path, payload):
+    def _replace(self, path, payload):
         """Write ``payload`` to a new 0600 file, rename it over ``path``; return its fd, still open."""
-        # mkstemp opens with O_EXCL|O_NOFOLLOW and mode 0600.
-        fd, tmp = tempfile.mkstemp(prefix=self._temp_prefix(), dir=directory)
-        try:
-            self._write_all(fd, payload)
-            os.fsync(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            os.close(fd)
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
+        fd = replace_private(path, payload, keep_open=True, sync_directory=False, prefix=self._temp_prefix())
+        self.bytes_written += len(payload)
         return fd
-
-    @staticmethod
-    def _fsync_directory(directory):
-        """The renames themselves survive a power loss."""
-        try:
-            fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        except OSError:  # pragma: no cover - some platforms cannot open a directory
-            return
-        try:
-            os.fsync(fd)
-        except OSError:  # pragma: no cover - nor fsync one
-            pass
-        finally:
-            os.close(fd)
 
 
 def take_lock(path, note):

@@ -131,10 +131,9 @@ skipped_services:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils import connection
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import baremetal as sources
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import rest
-from ansible_collections.vigil.openstack.plugins.module_utils.model import baremetal, frame
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules import baremetal_model_info
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules.runner import run_info_module
 
 ARGUMENT_SPEC = dict(
     backends=dict(type="list", elements="str", choices=list(sources.BACKENDS)),
@@ -144,46 +143,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    params = module.params
-    if params["page_size"] < 1:
-        module.fail_json(msg="page_size must be at least 1, got %d" % params["page_size"])
-    backends = params["backends"] or sources.default_backends(params)
-    raw = sources.collect(params, backends, params["link_compute"], params["page_size"])
-    table = baremetal.build(raw["ironic"], raw["maas"], raw["compute_hosts"], raw["hypervisors"])
-    extras = baremetal.extra_hostvars(raw["ironic"], raw["maas"])
-    cloud = params.get("cloud") if isinstance(params.get("cloud"), str) else None
-    meta = {"cloud": cloud, "backends": backends, "skipped": raw["skipped"]}
-    if raw["skipped"]:
-        module.warn("skipped: " + "; ".join(s["reason"] for s in raw["skipped"]))
-    tables = {"baremetal": table}
-    if params["model"] is not None:
-        try:
-            given = frame.load_model(params["model"])
-        except (ValueError, KeyError, TypeError) as exc:
-            module.fail_json(msg="model: not a vigil cluster model (%s)" % exc)
-        if "nodes" in given:
-            given["nodes"] = baremetal.link_nodes(given["nodes"], table)
-        given.update(tables)
-        tables = given
-        meta = dict(params["model"].get(frame.META) or {}, baremetal=meta)
-    module.exit_json(
-        changed=False,
-        model=frame.dump_model(tables, meta),
-        hostvars=dict(zip(table["id"].tolist(), extras)),
-        unlinked=sorted(table.loc[table["hostname"] == "", "name"].tolist()),
-        skipped_services=raw["skipped"],
-    )
-
-
 def main():
-    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC, maas=True))
-    try:
-        run(module)
-    except connection.VigilConnectionError as exc:
-        module.fail_json(msg=str(exc))
-    except rest.CollectError as exc:
-        module.fail_json(msg=exc.message, kind=exc.kind)
+    run_info_module(AnsibleModule, ARGUMENT_SPEC, baremetal_model_info.run, maas=True)
 
 
 if __name__ == "__main__":

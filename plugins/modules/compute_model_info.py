@@ -249,10 +249,8 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils import connection
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import compute_model, keystone, rest
-from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
-from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scope_mod
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules import compute_model_info
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules.runner import run_info_module
 
 ARGUMENT_SPEC = dict(
     availability_zones=dict(type="list", elements="str"),
@@ -282,97 +280,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _ratios(value):
-    out = {}
-    for rc, ratio in (value or {}).items():
-        try:
-            out[str(rc).upper()] = float(ratio)
-        except (TypeError, ValueError):
-            raise ValueError("allocation_ratios.%s must be a number, got %r" % (rc, ratio)) from None
-        if out[str(rc).upper()] <= 0:
-            raise ValueError("allocation_ratios.%s must be positive" % rc)
-    return out
-
-
-def _resolve_projects(conn, params):
-    """Project names and domains -> ids (Keystone is read only when a name needs it)."""
-    params = dict(params)
-    exclude = dict(params.get("exclude") or {})
-    if not (params.get("projects") or params.get("domains") or exclude.get("projects")):
-        return params
-    identity = keystone.collect(conn, with_users=False)
-    if params.get("projects") or params.get("domains"):
-        params["projects"] = keystone.scope_project_ids(identity, params.get("projects"), params.get("domains"))
-        if not params["projects"]:
-            raise ValueError("the projects/domains given contain no project")
-    if exclude.get("projects"):
-        exclude["projects"] = keystone.resolve(identity["projects"], exclude["projects"], "project")
-        params["exclude"] = exclude
-    return params
-
-
-def run(module):
-    params = module.params
-    if params["page_size"] < 1:
-        module.fail_json(msg="page_size must be at least 1, got %d" % params["page_size"])
-    try:
-        ratios = _ratios(params["allocation_ratios"])
-        scope_mod.from_module_params(params)  # validate before any request
-    except ValueError as exc:
-        module.fail_json(msg="bad option: %s" % exc)
-    conn = connection.connect(params)
-    try:
-        scope = scope_mod.from_module_params(_resolve_projects(conn, params))
-    except ValueError as exc:
-        module.fail_json(msg="bad scope: %s" % exc)
-    cloud_name = params["cloud"] if isinstance(params["cloud"], str) else getattr(conn.config, "name", None)
-    try:
-        tables, meta = compute_model.collect(
-            conn,
-            scope=scope,
-            placement_detail=params["placement_detail"],
-            all_projects=params["all_projects"],
-            page_size=params["page_size"],
-            with_network=params["read_network"],
-            with_images=params["read_images"],
-            allocation_ratios=ratios,
-            cloud_name=cloud_name,
-            move_servers_without_image=params["move_servers_without_image"],
-        )
-    except scope_mod.ScopeError as exc:
-        module.fail_json(msg="bad scope: %s" % exc)
-    model = frame.dump_model(tables, meta)
-    result = dict(changed=False, model=model, skipped=meta["skipped"])
-    if params["snapshot_path"]:
-        try:
-            frame.save_snapshot(params["snapshot_path"], model)
-        except OSError as exc:
-            module.fail_json(msg="cannot write snapshot %s: %s" % (params["snapshot_path"], exc))
-        result["snapshot_path"] = params["snapshot_path"]
-    if meta["skipped"]:
-        module.warn("skipped: " + "; ".join("%s (%s)" % (s["reason"], s["consequence"]) for s in meta["skipped"]))
-    if meta["images_missing"]:
-        module.warn(
-            "the images of %d servers are gone from Glance (%s): %s"
-            % (
-                len(meta["images_missing"]),
-                ", ".join(meta["images_missing"][:10]),
-                "they may move, unchecked against their image's traits"
-                if params["move_servers_without_image"]
-                else "they stay where they are (move_servers_without_image lets them move)",
-            )
-        )
-    module.exit_json(**result)
-
-
 def main():
-    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC))
-    try:
-        run(module)
-    except connection.VigilConnectionError as exc:
-        module.fail_json(msg=str(exc))
-    except rest.CollectError as exc:
-        module.fail_json(msg=exc.message, kind=exc.kind)
+    run_info_module(AnsibleModule, ARGUMENT_SPEC, compute_model_info.run)
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ user_names:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils import connection
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import keystone, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules import identity_info
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules.runner import run_info_module
 
 ARGUMENT_SPEC = dict(
     projects=dict(type="list", elements="str"),
@@ -121,25 +121,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    params = module.params
-    conn = connection.connect(params)
-    identity = keystone.collect(conn, with_users=params["users"])
-    try:
-        selected = keystone.scope(identity, params["projects"], params["domains"])
-    except ValueError as exc:
-        module.fail_json(msg="bad scope: %s" % exc)
-    module.exit_json(changed=False, **selected)
-
-
 def main():
-    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC))
-    try:
-        run(module)
-    except connection.VigilConnectionError as exc:
-        module.fail_json(msg=str(exc))
-    except rest.CollectError as exc:
-        module.fail_json(msg=exc.message, kind=exc.kind)
+    run_info_module(AnsibleModule, ARGUMENT_SPEC, identity_info.run)
 
 
 if __name__ == "__main__":

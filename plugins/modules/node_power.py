@@ -146,24 +146,6 @@ from ansible_collections.vigil.openstack.plugins.module_utils.collect import bar
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
     connect_maas,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.model import baremetal
-
-
-def linked_node(module, p):
-    """(node id, backend) of the bare-metal record that powers host ``hostname``, exactly."""
-    backends = [p["backend"]] if p["backend"] else sources.default_backends(p)
-    try:
-        raw = sources.collect(p, backends, link_compute=False)
-    except Exception as exc:  # noqa: BLE001 - one line for the user
-        module.fail_json(msg="looking up the node of %s: %s" % (p["hostname"], exc))
-    table = baremetal.build(raw["ironic"], raw["maas"])
-    rows = table[table["hostname"] == p["hostname"]]
-    if rows.empty:
-        module.fail_json(
-            msg="no Ironic node or MAAS machine is linked to compute host %s (%s); give node and backend"
-            % (p["hostname"], baremetal.describe_backends(backends))
-        )
-    return str(rows["id"].iloc[0]), str(rows["backend"].iloc[0])
 
 
 def main():
@@ -183,7 +165,10 @@ def main():
     )
     p = module.params
     if not p["node"]:
-        p["node"], p["backend"] = linked_node(module, p)
+        try:
+            p["node"], p["backend"] = sources.linked_node(p, p["hostname"], p["backend"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
     p["backend"] = p["backend"] or "ironic"
     try:
         maas = connect_maas(p) if p["backend"] == "maas" else None

@@ -138,9 +138,8 @@ skipped_services:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils import connection
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder, keystone, rest
-from ansible_collections.vigil.openstack.plugins.module_utils.model import frame, storage
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules import storage_model_info
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules.runner import run_info_module
 
 ARGUMENT_SPEC = dict(
     projects=dict(type="list", elements="str"),
@@ -151,56 +150,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def run(module):
-    params = module.params
-    if params["page_size"] < 1:
-        module.fail_json(msg="page_size must be at least 1, got %d" % params["page_size"])
-    conn = connection.connect(params)
-    project_ids = None
-    if params["projects"] or params["domains"]:
-        identity = keystone.collect(conn, with_users=False)
-        try:
-            project_ids = keystone.scope_project_ids(identity, params["projects"], params["domains"])
-        except ValueError as exc:
-            module.fail_json(msg="bad scope: %s" % exc)
-    skipped = []
-    raw = rest.optional(
-        cinder.SERVICE,
-        cinder.collect,
-        skipped,
-        conn,
-        all_projects=params["all_projects"],
-        with_attachments=params["attachment_records"],
-        page_size=params["page_size"],
-    )
-    raw = raw or {"pools": [], "volume_types": [], "services": [], "volumes": [], "attachments": None}
-    tables = {
-        "volumes": storage.volumes(raw["volumes"], project_ids),
-        "pools": storage.pools(raw["pools"], raw["volume_types"]),
-    }
-    meta = {"cloud": getattr(conn.config, "name", None), "skipped": skipped, "scope": {"project_ids": project_ids}}
-    result = dict(
-        changed=False,
-        model=frame.dump_model(tables, meta),
-        volume_types=raw["volume_types"],
-        services=raw["services"],
-        skipped_services=skipped,
-    )
-    if raw["attachments"] is not None:
-        result["attachments"] = raw["attachments"]
-    if skipped:
-        module.warn("skipped: " + "; ".join(s["reason"] for s in skipped))
-    module.exit_json(**result)
-
-
 def main():
-    module = AnsibleModule(**connection.module_kwargs(ARGUMENT_SPEC))
-    try:
-        run(module)
-    except connection.VigilConnectionError as exc:
-        module.fail_json(msg=str(exc))
-    except rest.CollectError as exc:
-        module.fail_json(msg=exc.message, kind=exc.kind)
+    run_info_module(AnsibleModule, ARGUMENT_SPEC, storage_model_info.run)
 
 
 if __name__ == "__main__":

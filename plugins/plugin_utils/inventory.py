@@ -12,7 +12,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 class VigilInventory(BaseInventoryPlugin, Constructable, Cacheable):
     """Subclasses set NAME and FILE_NAMES and implement ``_collect()`` (the API reads, whose
-    JSON-able result is cached) and ``_populate(data)`` (hosts, groups, vars)."""
+    JSON-able result is cached), ``_populate(data)`` (hosts, through ``_add_host``) and
+    ``_default_groups(hostvars)`` (the groups of ``default_groups: true``)."""
 
     FILE_NAMES = ()
 
@@ -41,3 +42,21 @@ class VigilInventory(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, data):
         raise NotImplementedError
+
+    def _default_groups(self, hostvars):
+        raise NotImplementedError
+
+    def _add_host(self, host, hostvars):
+        """Add ``host`` with its variables, its default groups (when ``default_groups``) and
+        the groups and variables of the ``compose``, ``groups`` and ``keyed_groups`` options."""
+        strict = self.get_option("strict")
+        self.inventory.add_host(host)
+        for var, value in hostvars.items():
+            self.inventory.set_variable(host, var, value)
+        if self.get_option("default_groups"):
+            for group in self._default_groups(hostvars):
+                group = self.inventory.add_group(self._sanitize_group_name(group))
+                self.inventory.add_child(group, host)
+        self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+        self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)

@@ -11,7 +11,7 @@ which enforces Placement capacity as Nova does, refuses the move.
 from invariants import assert_invariants, capture, new_requests
 from support import apply_args, run_module, start_twin, states
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 RATIOS = (2.0, 4.0, 16.0)
 HOSTS = ["node-%02d" % i for i in range(60)]

@@ -7,7 +7,7 @@ from modelgen import instances_frame, nodes_frame, with_usage
 from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import aggregate_filters as af
 from ansible_collections.vigil.openstack.plugins.module_utils.model import compute
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 
 # the cases of nova/tests/unit/scheduler/test_utils... extra_specs_ops, by behaviour

@@ -12,7 +12,7 @@ from randomfit import random_fit
 
 from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 
 def small(instances, hosts=3, **kw):

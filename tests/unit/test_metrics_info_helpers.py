@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.vigil.openstack.plugins.module_utils.collect.metrics_common import MetricsError
-from ansible_collections.vigil.openstack.plugins.modules import metrics_info
+from ansible_collections.vigil.openstack.plugins.module_utils.info_modules import metrics_info
 
 U1 = "11111111-1111-4111-8111-111111111111"
 MODEL = {

@@ -1,7 +1,10 @@
 """Audit scope: validation, host and instance masks, exact host names."""
 
 import pytest
+from ansible.errors import AnsibleFilterError
+from modelgen import random_model
 
+from ansible_collections.vigil.openstack.plugins.filter.optimize import optimize
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as sc
 
@@ -101,3 +104,100 @@ def test_from_module_params_drops_empty_options():
     params = {"availability_zones": None, "host_aggregates": [], "compute_nodes": ["c1"], "projects": None,
               "exclude": {"instances": None, "instance_tags": ["t"], "instance_metadata": None}}  # fmt: skip
     assert sc.from_module_params(params) == {"compute_nodes": ["c1"], "exclude": {"instance_tags": ["t"]}}
+
+
+def test_jmespath_queries_compile_when_normalized_and_bad_ones_name_the_expression():
+    scope = {
+        "instances_query": "metadata.vigil == 'skip'",
+        "exclude": {"compute_nodes_query": "contains(aggregates, 'gpu')"},
+    }
+    assert sc.normalize(scope) == scope
+    with pytest.raises(
+        sc.ScopeError, match=r"scope.instances_query: bad JMESPath expression \"metadata.vigil == 'skip\""
+    ):
+        sc.normalize({"instances_query": "metadata.vigil == 'skip"})
+    with pytest.raises(sc.ScopeError, match=r"scope.exclude.compute_nodes_query: bad JMESPath expression 'az =='"):
+        sc.normalize({"exclude": {"compute_nodes_query": "az =="}})
+    with pytest.raises(sc.ScopeError, match="scope.instances_query must be a JMESPath expression .* got list"):
+        sc.normalize({"instances_query": ["a"]})
+
+
+def test_jmespath_queries_select_hosts_and_instances_by_any_column(tables):
+    nodes, inst = tables["nodes"], tables["instances"]
+    assert list(sc.host_mask(nodes, {"compute_nodes_query": "contains(aggregates, 'ssd')"})) == [
+        True,
+        True,
+        False,
+        True,
+    ]
+    assert list(sc.host_mask(nodes, {"exclude": {"compute_nodes_query": "az == 'az2'"}})) == [True, True, False, False]
+    # metadata (a mapping column), project, tags (a list column): null and [] are false
+    assert list(sc.instance_mask(inst, {"exclude": {"instances_query": "metadata.vigil"}})) == [
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert list(sc.instance_mask(inst, {"instances_query": "project_id == 'p2' || tags[0] == 'keep'"})) == [
+        False, True, False, True, False]  # fmt: skip
+    assert list(sc.instance_mask(inst, {"instances_query": "tags"})) == [False, True, False, False, False]
+    assert list(sc.instance_mask(inst, {"instances_query": "@.project_id == 'p2'"})) == [
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+    # names, queries and hosts all apply together
+    hosts, movable = sc.resolve(
+        nodes, inst, {"compute_nodes_query": "az == 'az2'", "instances_query": "project_id == 'p1'"}
+    )
+    assert list(hosts) == [False, False, True, True] and list(movable) == [False, False, True, False, False]
+
+
+def test_a_query_that_fails_on_a_row_names_the_expression_and_the_row(tables):
+    with pytest.raises(
+        sc.ScopeError,
+        match=r"scope.instances_query: JMESPath expression \"contains\(metadata.vigil, 'k'\)\" fails on uuid i10",
+    ):
+        sc.instance_mask(tables["instances"], {"instances_query": "contains(metadata.vigil, 'k')"})
+
+
+def _moved(plan):
+    return {a["resource"] for a in plan["actions"] if a["type"] == "migrate"}
+
+
+def _hosts_touched(plan):
+    keys = ("source_node", "destination_node", "host")
+    return {a["input"][k] for a in plan["actions"] for k in keys if a["input"].get(k)}
+
+
+def test_jmespath_scope_on_real_plans():
+    """Generated clouds, real plans: excluded servers and hosts never appear in an action,
+    while the same plan without the queries does touch them (so the check can fail)."""
+    tables = random_model(seed=5, hosts=14, instances=120, fill=0.35, aggregates=2)
+    model = frame.dump_model(tables, {})
+    free = optimize(model, goal="server_consolidation")
+    flavor = dict(zip(tables["instances"]["uuid"], tables["instances"]["flavor_name"]))
+    assert "m1.xlarge" in {flavor[u] for u in _moved(free)}
+    plan = optimize(
+        model, goal="server_consolidation", scope={"exclude": {"instances_query": "flavor_name == 'm1.xlarge'"}}
+    )
+    assert _moved(plan) and "m1.xlarge" not in {flavor[u] for u in _moved(plan)}
+    assert plan["scope"] == {"exclude": {"instances_query": "flavor_name == 'm1.xlarge'"}}
+    busiest = max(
+        _hosts_touched(free), key=lambda h: sum(a["input"].get("destination_node") == h for a in free["actions"])
+    )
+    away = optimize(
+        model, goal="server_consolidation", scope={"exclude": {"compute_nodes_query": "hostname == '%s'" % busiest}}
+    )
+    assert _moved(away) and busiest not in _hosts_touched(away)
+    project = dict(zip(tables["instances"]["uuid"], tables["instances"]["project_id"]))
+    assert {project[u] for u in _moved(free)} == {"p1", "p2"}
+    only_p1 = optimize(model, goal="server_consolidation", scope={"instances_query": "project_id == 'p1'"})
+    assert _moved(only_p1) and {project[u] for u in _moved(only_p1)} == {"p1"}
+    with pytest.raises(
+        AnsibleFilterError, match=r"bad scope: scope.instances_query: bad JMESPath expression 'flavor_name = 1'"
+    ):
+        optimize(model, goal="server_consolidation", scope={"instances_query": "flavor_name = 1"})

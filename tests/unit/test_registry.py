@@ -6,7 +6,7 @@ from modelgen import random_model
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 
 @pytest.fixture(scope="module")

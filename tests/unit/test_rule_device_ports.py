@@ -6,7 +6,7 @@ import pytest
 from modelgen import instances_frame, nodes_frame, with_usage
 
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.placement import Placement
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 HOSTS = ["src", "plain", "vf2", "vf1"]
 

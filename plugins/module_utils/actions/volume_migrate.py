@@ -44,7 +44,7 @@ def volume_state(conn, volume_id):
 
 def backend_of(pool):
     """``host@backend`` of ``host@backend#pool`` (the unit a migration loads)."""
-    return pool.split("#", 1)[0] if pool else pool
+    return cinder.pool_host(pool)
 
 
 class VolumeMigrateAction(Action):

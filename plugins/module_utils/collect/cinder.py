@@ -46,11 +46,17 @@ def types_by_backend(volume_types):
     return served
 
 
+def pool_host(pool_name):
+    """``host@backend`` of a pool name ``host@backend#pool``: the Cinder volume service that
+    serves the pool, the unit a volume migration loads (a volume move's host key)."""
+    return pool_name.split("#", 1)[0] if pool_name else pool_name
+
+
 def pool_backend(pool):
     """The backend name of a get_pools item: what a type's ``volume_backend_name`` must equal."""
-    # host@backend#pool; drivers normally report volume_backend_name, fall back to the name.
+    # drivers normally report volume_backend_name, fall back to the name.
     name = pool.get("name") or ""
-    return (pool.get("capabilities") or {}).get("volume_backend_name") or name.partition("@")[2].partition("#")[0]
+    return (pool.get("capabilities") or {}).get("volume_backend_name") or pool_host(name).partition("@")[2]
 
 
 def pinned_backend(volume_types, type_name):

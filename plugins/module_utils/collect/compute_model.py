@@ -68,8 +68,57 @@ def collect(
     scope = scope_mod.normalize(scope)
     skipped = []
     raw = nova.collect(conn, all_projects=all_projects, page_size=page_size, with_migrations=with_migrations)
-
     # Instances first: their image ids say which images to read.
+    instances, net, missing_images = _read_instances(
+        conn, raw, skipped, with_images, with_network, page_size, move_servers_without_image
+    )
+    pl = _read_placement(conn, raw, scope, placement_detail, skipped)
+    nodes = compute.build_nodes(
+        raw["hypervisors"],
+        raw["services"],
+        raw["aggregates"],
+        providers=pl.get("resource_providers"),
+        inventories=pl.get("inventories"),
+        usages=pl.get("usages"),
+        traits=pl.get("traits"),
+        instances=instances,
+        allocation_ratios=allocation_ratios,
+        dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
+        device_physnets=neutron.device_physnets((net or {}).get("agents")),
+        capacities=pl.get("capacities"),
+        full=pl.get("unsummarized"),
+    )
+    tables = {
+        "nodes": nodes,
+        "instances": instances,
+        "server_groups": compute.build_server_groups(raw["server_groups"]),
+    }
+    if scope:
+        tables, _movable = scope_mod.apply(tables, scope)
+    meta = {
+        "cloud": cloud_name or getattr(conn.config, "name", None),
+        "collected": frame.now_iso(),
+        "skipped": skipped,
+        "scope": scope,
+        "placement_detail": pl.get("detail", "none"),
+        # summary mode: hosts Placement gave no summary for (no memory free), modelled full
+        "placement_estimated": sorted(
+            nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
+        ),
+        # servers whose image Glance no longer has (kept in place unless move_servers_without_image)
+        "images_missing": missing_images,
+        "migrations_in_progress": sorted(
+            m.get("instance_uuid")
+            for m in raw["migrations"]
+            if str(m.get("status", "")).lower() in compute.IN_PROGRESS_MIGRATION
+        ),
+    }
+    return tables, meta
+
+
+def _read_instances(conn, raw, skipped, with_images, with_network, page_size, move_without_image):
+    """``(instances table, neutron data or None, ids of servers whose image is gone)``: Glance,
+    Cinder (boot volumes' image properties) and Neutron are optional extras."""
     image_ids = set(compute._image_id(s) for s in raw["servers"])
     images = None
     if with_images and image_ids - {None}:
@@ -109,10 +158,19 @@ def collect(
         ports=(net or {}).get("ports"),
         migrations=raw["migrations"],
         boot_images=compute.boot_volume_images(raw["servers"], (boot or {}).get("volumes")),
-        move_without_image=move_servers_without_image,
+        move_without_image=move_without_image,
     )
+    known = (images or {}).get("images")
+    missing = sorted(
+        s.get("id")
+        for s in raw["servers"]
+        if known is not None and compute._image_id(s) is not None and compute._image_id(s) not in known
+    )
+    return instances, net, missing
 
-    # Placement detail is read only for the providers of hosts in scope.
+
+def _read_placement(conn, raw, scope, placement_detail, skipped):
+    """Placement's data (``{}`` when skipped), read only for the providers of hosts in scope."""
     probe = compute.build_nodes(raw["hypervisors"], raw["services"], raw["aggregates"])
     in_scope = probe["hostname"][scope_mod.host_mask(probe, scope)] if scope else probe["hostname"]
     wanted_ids = probe.loc[in_scope.index, "hypervisor_id"].dropna()
@@ -128,51 +186,4 @@ def collect(
         provider_filter=lambda p: p.get("uuid") in wanted_names or p.get("name") in wanted_names,
         provider_uuids=sorted(u for u in wanted_ids if compute._is_uuid(u)),
     )
-    pl = pl or {}
-    nodes = compute.build_nodes(
-        raw["hypervisors"],
-        raw["services"],
-        raw["aggregates"],
-        providers=pl.get("resource_providers"),
-        inventories=pl.get("inventories"),
-        usages=pl.get("usages"),
-        traits=pl.get("traits"),
-        instances=instances,
-        allocation_ratios=allocation_ratios,
-        dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
-        device_physnets=neutron.device_physnets((net or {}).get("agents")),
-        capacities=pl.get("capacities"),
-        full=pl.get("unsummarized"),
-    )
-    known = (images or {}).get("images")
-    missing_images = sorted(
-        s.get("id")
-        for s in raw["servers"]
-        if known is not None and compute._image_id(s) is not None and compute._image_id(s) not in known
-    )
-    tables = {
-        "nodes": nodes,
-        "instances": instances,
-        "server_groups": compute.build_server_groups(raw["server_groups"]),
-    }
-    if scope:
-        tables, _movable = scope_mod.apply(tables, scope)
-    meta = {
-        "cloud": cloud_name or getattr(conn.config, "name", None),
-        "collected": frame.now_iso(),
-        "skipped": skipped,
-        "scope": scope,
-        "placement_detail": pl.get("detail", "none"),
-        # summary mode: hosts Placement gave no summary for (no memory free), modelled full
-        "placement_estimated": sorted(
-            nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
-        ),
-        # servers whose image Glance no longer has (kept in place unless move_servers_without_image)
-        "images_missing": missing_images,
-        "migrations_in_progress": sorted(
-            m.get("instance_uuid")
-            for m in raw["migrations"]
-            if str(m.get("status", "")).lower() in compute.IN_PROGRESS_MIGRATION
-        ),
-    }
-    return tables, meta
+    return pl or {}

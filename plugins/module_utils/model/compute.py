@@ -235,10 +235,8 @@ def build_nodes(
     provider summaries) make that exact: the ratio becomes capacity / (total - reserved), and a
     class the provider lacks has no capacity. ``full`` (rp uuids whose capacity was not read,
     Placement summary mode's left-out providers) get, per class, a capacity equal to what is
-    used: never roomier than the host is. When usages are absent the instances table (if given)
-    gives them, else the hypervisor's *_used. ``device_physnets``: ``{host: [physnets]}`` with
-    SR-IOV VFs (Neutron's NIC Switch agents, see collect/neutron.py).
-    """
+    used: never roomier than the host is. Absent usages come from the instances table (if given),
+    else the hypervisor's *_used. ``device_physnets``: ``{host: [physnets with VFs]}``."""
     svc_by_host = compute_services(services)
     agg_names, agg_zones = host_aggregates(aggregates)
     agg_ratios = _aggregate_ratios(aggregates)
@@ -258,74 +256,116 @@ def build_nodes(
     cols = dict((c, []) for c in schema.columns("nodes"))
     for hyp in hyps:
         host = _hypervisor_host(hyp)
-        svc = svc_by_host.get(host) or {}
-        hsvc = hyp.get("service") or {}
-        if providers is None:
-            # Provider list not read (Placement summary): a compute node's provider has the
-            # compute node's uuid, which is the hypervisor id from microversion 2.53 on.
-            rp_uuid = str(hyp.get("id")) if _is_uuid(hyp.get("id")) else None
-        else:
-            rp = match_provider(hyp, by_uuid, by_name)
-            rp_uuid = rp.get("uuid") if rp else None
+        rp_uuid = _provider_uuid(hyp, providers, by_uuid, by_name)
         inv = inventories.get(rp_uuid)
         use = usages.get(rp_uuid)
         cols["hostname"].append(host)
         cols["hypervisor_hostname"].append(hyp.get("hypervisor_hostname"))
         cols["hypervisor_id"].append(str(hyp.get("id")) if hyp.get("id") is not None else None)
         cols["rp_uuid"].append(rp_uuid)
-        cols["service_id"].append(str(svc.get("id") or hsvc.get("id") or "") or None)
-        cols["status"].append(svc.get("status") or hyp.get("status") or "enabled")
-        cols["state"].append(svc.get("state") or hyp.get("state") or "up")
-        cols["disabled_reason"].append(svc.get("disabled_reason") or hsvc.get("disabled_reason") or "")
-        cols["forced_down"].append(bool(svc.get("forced_down")))
+        for name, value in _service_columns(hyp, svc_by_host.get(host) or {}).items():
+            cols[name].append(value)
         cols["network_agent_up"].append(host not in dead)
-        cols["az"].append(
-            svc.get("zone") if svc.get("zone") not in (None, "", "internal") else agg_zones.get(host, DEFAULT_AZ)
-        )
+        zone = (svc_by_host.get(host) or {}).get("zone")
+        cols["az"].append(zone if zone not in (None, "", "internal") else agg_zones.get(host, DEFAULT_AZ))
         cols["aggregates"].append(list(agg_names.get(host, [])))
         cols["aggregate_metadata"].append(agg_meta.get(host, {}))
         cols["traits"].append(sorted(traits.get(rp_uuid) or []) if rp_uuid in traits else [])
         cols["device_physnets"].append(sorted((device_physnets or {}).get(host) or []))
-        host_ratios = agg_ratios.get(host, {})
-        for rc in schema.RESOURCE_CLASSES:
-            low = rc.lower()
-            if use is not None:
-                used = _int(use.get(rc))
-            elif host in from_instances or instances is not None:
-                used = from_instances.get(host, {}).get(rc, 0)
-            else:
-                stat = _HYPERVISOR_STATS.get(rc)
-                used = _int(hyp.get(stat[1])) if stat else 0
-            if inv is not None:
-                item = inv.get(rc) or {}
-                total = _int(item.get("total"))
-                reserved = _int(item.get("reserved"))
-                ratio = float(item.get("allocation_ratio", 1.0)) if item else 1.0
-            else:
-                stat = _HYPERVISOR_STATS.get(rc)
-                total = _int(hyp.get(stat[0])) if stat else 0
-                reserved = 0
-                if rc in _RESERVED_IN_USED and instances is not None and hyp.get(stat[1]) is not None:
-                    # Nova's memory_mb_used / local_gb_used = reserved_host_* + what instances use
-                    reserved = max(0, _int(hyp.get(stat[1])) - from_instances.get(host, {}).get(rc, 0))
-                ratio = host_ratios.get(rc, ratios.get(rc, 1.0))
-                cap = (capacities or {}).get(rp_uuid)
-                if rp_uuid in full:
-                    # capacity not read: as much as is used, so the host takes nothing more
-                    total, reserved, ratio = _from_capacity(used, total, reserved)
-                elif cap is not None:
-                    if rc == "VCPU" and total > _int(cap.get("PCPU")):
-                        total -= _int(cap.get("PCPU"))  # Nova's vcpus counts the dedicated CPUs too
-                    total, reserved, ratio = _from_capacity(cap.get(rc, 0), total, reserved)
-            cols[low + "_total"].append(total)
-            cols[low + "_reserved"].append(reserved)
-            cols[low + "_allocation_ratio"].append(ratio)
-            cols[low + "_used"].append(used)
+        for rc, values in _class_columns(
+            hyp,
+            inv,
+            use,
+            from_instances.get(host, {}) if host in from_instances or instances is not None else None,
+            dict(ratios, **agg_ratios.get(host, {})),
+            None if rp_uuid in full else (capacities or {}).get(rp_uuid),
+            rp_uuid in full,
+        ):
+            for suffix, value in zip(("_total", "_reserved", "_allocation_ratio", "_used"), values):
+                cols[rc.lower() + suffix].append(value)
         cols["instance_count"].append(int(counts.get(host, 0)) if counts else _int(hyp.get("running_vms")))
         cols["power_backend"].append("none")
         cols["power_node_id"].append(None)
         cols["power_state"].append("unknown")
     return frame.from_columns("nodes", cols)
+
+
+def _service_columns(hyp, svc):
+    """Nova's compute service fields of one host: its os-services record ``svc``, else what the
+    hypervisor record carries."""
+    hsvc = hyp.get("service") or {}
+    return {
+        "service_id": str(svc.get("id") or hsvc.get("id") or "") or None,
+        "status": svc.get("status") or hyp.get("status") or "enabled",
+        "state": svc.get("state") or hyp.get("state") or "up",
+        "disabled_reason": svc.get("disabled_reason") or hsvc.get("disabled_reason") or "",
+        "forced_down": bool(svc.get("forced_down")),
+    }
+
+
+def _provider_uuid(hyp, providers, by_uuid, by_name):
+    """The resource provider uuid of a hypervisor, or None."""
+    if providers is None:
+        # Provider list not read (Placement summary): a compute node's provider has the
+        # compute node's uuid, which is the hypervisor id from microversion 2.53 on.
+        return str(hyp.get("id")) if _is_uuid(hyp.get("id")) else None
+    rp = match_provider(hyp, by_uuid, by_name)
+    return rp.get("uuid") if rp else None
+
+
+def _class_columns(hyp, inv, use, host_use, ratios, cap, unread):
+    """``(rc, (total, reserved, allocation ratio, used))`` per resource class of one host.
+
+    ``host_use``: what its instances use (None when the instances are unknown); ``ratios``:
+    the allocation ratios without an inventory (the host's aggregates over the defaults)."""
+    for rc in schema.RESOURCE_CLASSES:
+        used = _class_used(rc, hyp, use, host_use)
+        if inv is not None:
+            total, reserved, ratio = _class_inventory(inv, rc)
+        else:
+            total, reserved, ratio = _class_from_hypervisor(rc, hyp, used, host_use, ratios.get(rc, 1.0), cap, unread)
+        yield rc, (total, reserved, ratio, used)
+
+
+def _class_used(rc, hyp, use, host_use):
+    """What a host uses of class ``rc``: Placement's usages, else its instances, else the hypervisor's *_used."""
+    if use is not None:
+        return _int(use.get(rc))
+    if host_use is not None:
+        return host_use.get(rc, 0)
+    stat = _HYPERVISOR_STATS.get(rc)
+    return _int(hyp.get(stat[1])) if stat else 0
+
+
+def _class_inventory(inv, rc):
+    """``(total, reserved, allocation ratio)`` of class ``rc`` from a Placement inventory."""
+    item = inv.get(rc) or {}
+    return (
+        _int(item.get("total")),
+        _int(item.get("reserved")),
+        float(item.get("allocation_ratio", 1.0)) if item else 1.0,
+    )
+
+
+def _class_from_hypervisor(rc, hyp, used, host_use, ratio, cap, unread):
+    """``(total, reserved, allocation ratio)`` of class ``rc`` without a Placement inventory:
+    the hypervisor statistics, made exact by a provider summary ``cap`` when there is one.
+    ``host_use``: what the host's instances use (None when the instances are unknown);
+    ``unread``: the provider's capacity was not read (Placement summary mode left it out)."""
+    stat = _HYPERVISOR_STATS.get(rc)
+    total = _int(hyp.get(stat[0])) if stat else 0
+    reserved = 0
+    if rc in _RESERVED_IN_USED and host_use is not None and hyp.get(stat[1]) is not None:
+        # Nova's memory_mb_used / local_gb_used = reserved_host_* + what instances use
+        reserved = max(0, _int(hyp.get(stat[1])) - host_use.get(rc, 0))
+    if unread:
+        # capacity not read: as much as is used, so the host takes nothing more
+        return _from_capacity(used, total, reserved)
+    if cap is not None:
+        if rc == "VCPU" and total > _int(cap.get("PCPU")):
+            total -= _int(cap.get("PCPU"))  # Nova's vcpus counts the dedicated CPUs too
+        return _from_capacity(cap.get(rc, 0), total, reserved)
+    return total, reserved, ratio
 
 
 # -- instances -------------------------------------------------------------------------
@@ -438,6 +478,17 @@ def _image_properties(image):
     return props
 
 
+def _append_needs(cols, specs, image_props, device):
+    """What a host must offer the server: traits, pinned CPUs, PCI and device ports, vGPU."""
+    vnics, physnets = device
+    cols["required_traits"].append(required_traits(specs, image_props))
+    cols["pinned"].append(is_pinned(specs, image_props))
+    cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or bool(vnics))
+    cols["device_vnic_types"].append(vnics)
+    cols["device_physnets"].append(physnets)
+    cols["vgpu"].append(uses_vgpu(specs))
+
+
 def build_instances(
     servers,
     flavors=None,
@@ -507,13 +558,7 @@ def build_instances(
         cols["server_groups"].append(list(srv.get("server_groups") or groups_of.get(uuid, [])))
         cols["metadata"].append(dict(srv.get("metadata") or {}))
         cols["tags"].append(list(srv.get("tags") or []))
-        cols["required_traits"].append(required_traits(specs, image_props))
-        cols["pinned"].append(is_pinned(specs, image_props))
-        vnics, physnets = devices.get(uuid, ([], []))
-        cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or bool(vnics))
-        cols["device_vnic_types"].append(vnics)
-        cols["device_physnets"].append(physnets)
-        cols["vgpu"].append(uses_vgpu(specs))
+        _append_needs(cols, specs, image_props, devices.get(uuid, ([], [])))
         # Local root, ephemeral or swap disks must be copied unless the instance store is shared.
         cols["block_migration"].append((not bfv) or ephemeral > 0 or swap > 0)
         migrating_col.append(uuid in migrating)

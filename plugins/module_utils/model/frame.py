@@ -17,10 +17,9 @@ import gzip
 import hashlib
 import json
 import math
-import os
-import tempfile
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
+from ansible_collections.vigil.openstack.plugins.module_utils.private_files import replace_private
 
 try:
     import numpy as np
@@ -196,19 +195,8 @@ def save_snapshot(path, model):
     half a snapshot."""
     model = dump_model(model, (model.get(META) if isinstance(model, dict) else None))
     payload = {"vigil_snapshot": SNAPSHOT_FORMAT, "model": model}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                gz.write(json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    os.chmod(path, 0o600)
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    replace_private(path, gzip.compress(text, mtime=0))
     return model[META]["digest"]
 
 

@@ -17,23 +17,51 @@ the planner (which moves only what is in scope)::
       projects: [<project id>]
       instance_metadata: {vigil: skip} # every given key equals the value
       instance_tags: [pinned-by-ops]   # any of these tags
+      instances_query: "metadata.tier == 'db'"        # JMESPath, see below
+      compute_nodes_query: "contains(traits, 'CUSTOM_GPU')"
+    compute_nodes_query: "contains(aggregates, 'ssd')"  # only hosts where it is true
+    instances_query: "flavor_name != 'm1.huge'"         # only these instances may move
 
 Given inclusions all apply (a host must be in one of the AZs *and* one of the aggregates);
 host names match exactly (``compute-1`` is not ``compute-10``). Instances follow their
 host: an instance on a host out of scope is out of scope.
+
+A ``*_query`` is a JMESPath expression (what ``json_query`` takes inside ``[?...]``),
+evaluated on each row of the ``nodes`` or ``instances`` table as a mapping of column name
+to value; the row matches when the result is true in JMESPath's sense (not null, false, an
+empty string, list or mapping). Expressions are compiled when the scope is normalised, so a
+malformed one fails before any request, naming the expression.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 try:
     import numpy as np
 except ImportError:  # pragma: no cover
     np = None
 
-SCOPE_KEYS = ("availability_zones", "host_aggregates", "compute_nodes", "projects", "exclude")
-EXCLUDE_KEYS = ("instances", "compute_nodes", "projects", "host_aggregates", "instance_metadata", "instance_tags")
+try:
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+except ImportError:  # pragma: no cover - openstacksdk depends on it; the error says so if absent
+    jmespath = None
+    JMESPathError = ValueError
+
+NAME_KEYS = ("availability_zones", "host_aggregates", "compute_nodes", "projects")
+QUERY_KEYS = ("compute_nodes_query", "instances_query")
+SCOPE_KEYS = NAME_KEYS + QUERY_KEYS + ("exclude",)
+EXCLUDE_KEYS = (
+    "instances",
+    "compute_nodes",
+    "projects",
+    "host_aggregates",
+    "instance_metadata",
+    "instance_tags",
+) + QUERY_KEYS
 
 
 class ScopeError(ValueError):
@@ -57,6 +85,21 @@ def _names(value, where):
     return out
 
 
+def _query(value, where):
+    """A JMESPath expression, checked to compile; None when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ScopeError("%s must be a JMESPath expression (a string), got %s" % (where, type(value).__name__))
+    if jmespath is None:
+        raise ScopeError("%s needs the jmespath Python package where vigil runs" % where)
+    try:
+        jmespath.compile(value)
+    except JMESPathError as exc:
+        raise ScopeError("%s: bad JMESPath expression %r: %s" % (where, value, exc)) from exc
+    return value
+
+
 def normalize(scope):
     """A validated copy of `scope` with lists of strings; ``{}`` for no scope."""
     if not scope:
@@ -67,10 +110,14 @@ def normalize(scope):
     if unknown:
         raise ScopeError("unknown scope keys: %s (known: %s)" % (", ".join(unknown), ", ".join(SCOPE_KEYS)))
     out = {}
-    for key in SCOPE_KEYS[:-1]:
+    for key in NAME_KEYS:
         names = _names(scope.get(key), "scope." + key)
         if names is not None:
             out[key] = names
+    for key in QUERY_KEYS:
+        query = _query(scope.get(key), "scope." + key)
+        if query is not None:
+            out[key] = query
     ex = scope.get("exclude") or {}
     if not isinstance(ex, dict):
         raise ScopeError("scope.exclude must be a mapping, got %s" % type(ex).__name__)
@@ -87,6 +134,10 @@ def normalize(scope):
         if not isinstance(md, dict):
             raise ScopeError("scope.exclude.instance_metadata must be a mapping of key: value")
         exclude["instance_metadata"] = dict((str(k), str(v)) for k, v in md.items())
+    for key in QUERY_KEYS:
+        query = _query(ex.get(key), "scope.exclude." + key)
+        if query is not None:
+            exclude[key] = query
     if exclude:
         out["exclude"] = exclude
     return out
@@ -118,6 +169,58 @@ def _list_column(df, col):
     ]
 
 
+def _native(value):
+    """A cell as JMESPath expects it: lists (not tuples or arrays), null for NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (tuple, set)) or (np is not None and isinstance(value, np.ndarray)):
+        return [_native(v) for v in value]
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, dict):
+        return dict((k, _native(v)) for k, v in value.items())
+    return value.item() if np is not None and isinstance(value, np.generic) else value
+
+
+def _truthy(value):
+    """JMESPath's truth: null, false, "", [] and {} are false; every number is true."""
+    return not (value is None or value is False or (isinstance(value, (str, list, dict)) and not value))
+
+
+def _fields(node, found):
+    """Names an expression's AST reads; None when it reads the whole row (``@``)."""
+    if node.get("type") == "current":
+        return None
+    if node.get("type") == "field":
+        found.add(node.get("value"))
+    for child in node.get("children") or ():
+        if isinstance(child, dict) and _fields(child, found) is None:
+            return None
+    return found
+
+
+def query_mask(frame, expression, where, id_column):
+    """Boolean array over `frame`: rows where the JMESPath `expression` is true. A row the
+    expression cannot be evaluated on (a function given the wrong type) is an error naming
+    the expression and the row."""
+    compiled = jmespath.compile(expression)
+    fields = _fields(compiled.parsed, set())
+    # only the columns the expression names go into the rows: building rows is the cost
+    cols = [c for c in frame.columns if fields is None or c in fields]
+    values = [[_native(v) for v in frame[c].tolist()] for c in cols]
+    out = np.zeros(len(frame), dtype=bool)
+    for k in range(len(frame)):
+        row = dict((c, column[k]) for c, column in zip(cols, values))
+        try:
+            out[k] = _truthy(compiled.search(row))
+        except JMESPathError as exc:
+            name = frame[id_column].iloc[k] if id_column in frame.columns else k
+            raise ScopeError(
+                "%s: JMESPath expression %r fails on %s %s: %s" % (where, expression, id_column, name, exc)
+            ) from exc
+    return out
+
+
 def host_mask(nodes, scope):
     """Boolean array over `nodes`: hosts in scope."""
     scope = normalize(scope)
@@ -137,6 +240,10 @@ def host_mask(nodes, scope):
     if "host_aggregates" in ex:
         bad = set(ex["host_aggregates"])
         mask &= ~np.array([bool(a & bad) for a in aggs], dtype=bool)
+    if "compute_nodes_query" in scope:
+        mask &= query_mask(nodes, scope["compute_nodes_query"], "scope.compute_nodes_query", "hostname")
+    if "compute_nodes_query" in ex:
+        mask &= ~query_mask(nodes, ex["compute_nodes_query"], "scope.exclude.compute_nodes_query", "hostname")
     return mask
 
 
@@ -165,6 +272,10 @@ def instance_mask(instances, scope, hosts_in_scope=None):
     if "instance_tags" in ex:
         bad = set(ex["instance_tags"])
         mask &= ~np.array([bool(set(t) & bad) for t in _list_column(instances, "tags")], dtype=bool)
+    if "instances_query" in scope:
+        mask &= query_mask(instances, scope["instances_query"], "scope.instances_query", "uuid")
+    if "instances_query" in ex:
+        mask &= ~query_mask(instances, ex["instances_query"], "scope.exclude.instances_query", "uuid")
     if hosts_in_scope is not None:
         mask &= np.isin(_str_array(instances, "host"), list(hosts_in_scope))
     return mask

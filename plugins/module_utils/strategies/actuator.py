@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import StrategyError, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import StrategyError, params_schema
 
 NAME = "actuator"
 GOAL = "unclassified"

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import params_schema
 
 NAME = "dummy"
 GOAL = "dummy"

@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.model.baremetal import backends_read
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import packing
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import packing
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
     StrategyError,
     disable_reason,
     host_index,

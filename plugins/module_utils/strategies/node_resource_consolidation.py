@@ -22,8 +22,8 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import packing
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import disable_reason, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import packing
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import disable_reason, params_schema
 
 NAME = "node_resource_consolidation"
 GOAL = "server_consolidation"
@@ -129,7 +129,7 @@ def _heuristic(pl, bounds, bound, max_migrations):
 
 def _exact(ctx, pl, time_left):
     """Apply the exact solution to ``pl`` within ``time_left`` seconds; False (with a warning) if none."""
-    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import exact
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import exact
 
     p = ctx.params
     ctx.exact_bound = None

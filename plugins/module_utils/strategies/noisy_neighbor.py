@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import metric_values, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import metric_values, params_schema
 
 NAME = "noisy_neighbor"
 GOAL = "noisy_neighbor"

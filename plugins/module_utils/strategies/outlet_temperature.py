@@ -19,8 +19,8 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies._hotspots import metric_warning, relieve
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import metric_values, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import metric_values, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.hotspots import metric_warning, relieve
 
 NAME = "outlet_temperature"
 GOAL = "thermal_optimization"

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import Placement, str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.model.baremetal import backends_read
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import disable_reason, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import disable_reason, params_schema
 
 NAME = "saving_energy"
 GOAL = "saving_energy"

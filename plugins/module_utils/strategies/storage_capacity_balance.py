@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
 
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import params_schema
 
 NAME = "storage_capacity_balance"
 GOAL = "workload_balancing"

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
     host_load,
     host_usage_capacity,
     instance_usage,

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
 
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import VolumePlacement, str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
     StrategyError,
     host_index,
     params_schema,

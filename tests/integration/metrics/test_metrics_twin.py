@@ -16,7 +16,7 @@ import pytest
 from ansible_run import run_playbook, tasks_play
 
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import prometheus as prom
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 from vigil_twin.services.metrics import write_history
 from vigil_twin.testing import running_twin, write_clouds_yaml
 

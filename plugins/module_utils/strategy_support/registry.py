@@ -18,7 +18,7 @@ import importlib
 from ansible_collections.vigil.openstack.plugins.module_utils import constraints
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import tables
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import Context, StrategyError  # noqa: F401 (re-exported)
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import Context, StrategyError  # noqa: F401 (re-exported)
 
 _PKG = "ansible_collections.vigil.openstack.plugins.module_utils.strategies."
 

@@ -8,7 +8,7 @@ from modelgen import instances_frame, nodes_frame, random_model, with_usage
 from plancheck import plan_violations
 
 from ansible_collections.vigil.openstack.plugins.module_utils import planner
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
 
 
 def cluster(placements, hosts=4, vcpus=16, ram=32768):

@@ -12,11 +12,13 @@ import numpy as np
 import oracle
 import pytest
 from modelgen import add_metrics, random_model
+from plancheck import plan_violations
 from randomfit import add_load, random_fit
+from strategy_models import cluster, metrics, migrations, server_load
 
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
 from ansible_collections.vigil.openstack.plugins.module_utils.strategies import workload_stabilization as ws
-from ansible_collections.vigil.openstack.plugins.module_utils.strategies.base import (
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import registry
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
     Context,
     host_load,
     host_usage_capacity,
@@ -123,3 +125,26 @@ def test_front_keeps_every_pareto_minimal_load():
     assert {(0.1, 0.5), (0.3, 0.3), (0.5, 0.1), (0.6, 0.05)} <= front
     assert (0.4, 0.4) not in front and (0.1, 0.6) not in front
     assert ws._front(lo[:, :1]).tolist() == [[0.1]]
+
+
+def test_lowers_std_with_metrics():
+    m = cluster([("h0", 2, 4096)] * 6 + [("h1", 2, 4096)] * 2, hosts=3)
+    m["metrics"] = metrics(server_load(8, 100.0, 2048.0))
+    p = registry.run(m, "workload_balancing", params={"thresholds": {"cpu": 0.01, "ram": 0.01}})
+    e = p["efficacy"]
+    assert e["standard_deviation_after"] < e["standard_deviation_before"]
+    assert p["warnings"] == []
+    # 6/2/0 servers of equal load: the optimum is 3/3/2 (sorted), reached in 3 moves
+    hosts = list(m["instances"]["host"])
+    for srv, _unused, dst, _unused in migrations(p):
+        hosts[int(srv[1:])] = dst
+    assert sorted(np.bincount([int(h[1]) for h in hosts], minlength=3)) == [2, 3, 3]
+    assert e["instance_migrations_count"] == 3
+    assert plan_violations(m, p) == []
+
+
+def test_without_metrics_warns():
+    m = cluster([("h0", 2, 4096)] * 4, hosts=2)
+    p = registry.run(m, "workload_balancing", "workload_stabilization")
+    assert any("cpu_util_pct" in w["message"] for w in p["warnings"])
+    assert p["efficacy"]["instance_migrations_count"] >= 1
