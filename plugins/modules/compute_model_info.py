@@ -24,6 +24,11 @@ description:
   - Derives for each instance whether it can move C(live), C(cold) or C(no), with the reason
     (state, task in flight, lock, pinned CPUs, PCI/SR-IOV, vGPU), the traits its host must
     have, and whether a live migration copies local disks (C(block_migration)).
+  - A boot-from-volume server takes its image properties (required traits, C(hw_cpu_policy))
+    from its boot volume's C(volume_image_metadata), as Nova does - one Cinder request for
+    the bootable volumes of all projects, made only when such a server exists.
+  - A server whose image Glance no longer has keeps no image constraints, so it stays where
+    it is (C(migratable=no)) with a warning, unless I(move_servers_without_image).
   - Host names are matched exactly everywhere (C(compute-1) never matches C(compute-10)).
   - About 30 requests for 1000 hypervisors and 20000 servers with C(placement_detail=summary)
     (C(auto) picks it above 50 providers); docs/model.md lists what each collector reads.
@@ -133,9 +138,18 @@ options:
     default: true
   read_images:
     description:
-      - Read the Glance properties of the images servers boot from.
+      - Read the Glance properties of the images servers boot from, and the Cinder
+        C(volume_image_metadata) of boot volumes.
     type: bool
     default: true
+  move_servers_without_image:
+    description:
+      - Let servers whose image was deleted from Glance move. Their image's required traits
+        and CPU policy cannot be read any more (Nova keeps its own copy, which the API does
+        not show), so a plan may pick a host that Nova refuses.
+      - When false, such servers are C(migratable=no) and listed in C(model.meta.images_missing).
+    type: bool
+    default: false
   snapshot_path:
     description:
       - Also write the model to this file as gzip-compressed JSON (mode 0600), for
@@ -261,6 +275,7 @@ ARGUMENT_SPEC = dict(
     page_size=dict(type="int", default=1000),
     read_network=dict(type="bool", default=True),
     read_images=dict(type="bool", default=True),
+    move_servers_without_image=dict(type="bool", default=False),
     snapshot_path=dict(type="path"),
 )
 

@@ -221,9 +221,17 @@ def test_summary_mode_request_budget_and_usages(tmp_path, cloud):
     counts = _requests(twin)
     # identity 1 (token; a /v3 auth_url needs no discovery), compute 5 (hypervisors,
     # aggregates, servers, server groups, and services because compute-4 is down), image 1,
-    # network 2 (ports, agents), placement 1 (the provider summaries).
-    assert counts["total"] == 10, counts
-    assert counts["by_service"] == {"identity": 1, "compute": 5, "image": 1, "network": 2, "placement": 1}, counts
+    # volume 1 (the bootable volumes: db-1 boots from a volume), network 2 (ports, agents),
+    # placement 1 (the provider summaries).
+    assert counts["total"] == 11, counts
+    assert counts["by_service"] == {
+        "identity": 1,
+        "compute": 5,
+        "image": 1,
+        "volume": 1,
+        "network": 2,
+        "placement": 1,
+    }, counts
     nodes = dict((r["hostname"], r) for r in _rows(model["nodes"]))
     placement = twin.cloud.stores["placement"]
     for host, row in nodes.items():

@@ -186,6 +186,38 @@ def test_device_backed_port_marks_its_server(collect, real_conn):
         real_conn.compute.wait_for_delete(server, wait=120)
 
 
+def test_boot_volume_image_metadata_gives_its_server_required_traits(collect, real_conn):
+    """A boot-from-volume server's image properties are its boot volume's volume_image_metadata
+    (set here through Cinder's own volume action): compute_model_info reads its required trait
+    there, as Nova does when it schedules the server."""
+    bs = real_conn.block_storage
+    volume = bs.create_volume(name="bfv-probe-root", size=1)
+    server = None
+    try:
+        bs.wait_for_status(volume, "available", wait=120)
+        meta = {"os-set_image_metadata": {"metadata": {"trait:CUSTOM_VIGIL_TEST": "required", "hw_disk_bus": "virtio"}}}
+        for action in (meta, {"os-set_bootable": {"bootable": True}}):
+            resp = bs.post(f"/volumes/{volume.id}/action", json=action)
+            assert resp.status_code == 200, resp.text
+        shown = bs.get(f"/volumes/{volume.id}").json()["volume"]
+        assert shown["volume_image_metadata"]["trait:CUSTOM_VIGIL_TEST"] == "required"
+        bdm = [{"boot_index": 0, "uuid": volume.id, "source_type": "volume", "destination_type": "volume"}]
+        server = real_conn.compute.create_server(
+            name="bfv-probe", flavor_id=real_conn.compute.find_flavor("m1.tiny").id, networks="none",
+            block_device_mapping=bdm,
+        )  # fmt: skip
+        real_conn.compute.wait_for_server(server, wait=180)
+        instances = {i["uuid"]: i for i in rows(collect("compute_model_info")["model"]["instances"])}
+        row = instances[server.id]
+        assert row["boot_from_volume"] is True and row["required_traits"] == ["CUSTOM_VIGIL_TEST"]
+    finally:
+        if server is not None:
+            real_conn.compute.delete_server(server)
+            real_conn.compute.wait_for_delete(server, wait=120)
+        bs.wait_for_status(volume, "available", wait=120)
+        bs.delete_volume(volume)
+
+
 def _agent_alive(conn, host: str) -> bool:
     return all(a.is_alive for a in conn.network.agents(host=host, agent_type="Open vSwitch agent"))
 

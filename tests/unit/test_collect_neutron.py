@@ -4,6 +4,7 @@ ones are selected on the client, also when the server pages."""
 from test_collect_rest_helpers import FakeAdapter
 
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import neutron
+from ansible_collections.vigil.openstack.plugins.module_utils.model import compute
 
 PORTS = [
     {"id": "p1", "device_id": "vm-1", "device_owner": "compute:nova", "binding:vnic_type": "normal"},
@@ -36,3 +37,30 @@ def test_sriov_ports_follow_next_links_of_a_paging_server():
     ad = CappedAdapter(PORTS, "ports", endpoint="http://twin/network")
     assert [p["id"] for p in neutron.sriov_ports(ad)] == ["p2", "p3", "p5"]
     assert len(ad.calls) == 3 and ad.calls[-1][1]["marker"] == "p4"
+
+
+def test_device_physnets_from_nic_switch_agents():
+    agents = [
+        {"agent_type": "NIC Switch agent", "host": "c1", "configurations": {"device_mappings": {"physnet1": ["ens3f0"], "physnet2": []}}},
+        {"agent_type": "NIC Switch agent", "host": "c2", "configurations": {}},
+        {"agent_type": "Open vSwitch agent", "host": "c3", "configurations": {"bridge_mappings": {"physnet1": "br-ex"}}},
+    ]  # fmt: skip
+    # a mapping with no device gives no VF; an OVS bridge mapping is no SR-IOV device
+    assert neutron.device_physnets(agents) == {"c1": ["physnet1"], "c2": []}
+
+
+def test_device_ports_give_vnic_types_and_physnets_per_server():
+    ports = PORTS + [
+        {"id": "p6", "device_id": "vm-2", "device_owner": "compute:nova", "binding:vnic_type": "macvtap",
+         "binding:profile": {"physical_network": "physnet2", "pci_slot": "0000:3b:00.1"}},
+        {"id": "p7", "device_id": "vm-2", "device_owner": "compute:nova", "binding:vnic_type": "direct",
+         "binding:profile": {"physical_network": "physnet1"}},
+        {"id": "p8", "device_id": "vm-8", "device_owner": "compute:nova", "binding:vnic_type": "accelerator-direct",
+         "binding:profile": {"physical_network": "physnet1"}},
+    ]  # fmt: skip
+    assert compute.device_ports(ports) == {
+        "vm-2": (["direct", "macvtap"], ["physnet1", "physnet2"]),
+        "vm-3": (["vdpa"], []),
+        "vm-5": (["direct-physical"], []),
+        "vm-8": (["accelerator-direct"], []),  # an accelerator's physnet is not a VF it needs
+    }

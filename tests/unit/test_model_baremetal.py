@@ -120,3 +120,11 @@ def test_link_nodes_exact(table):
     assert out.loc["compute-2", "power_backend"] == "maas" and out.loc["compute-2", "power_node_id"] == "abc123"
     assert out.loc["compute-5", "power_backend"] == "none" and out["power_node_id"].isna().sum() == 1
     assert list(nodes["power_backend"]) == ["none"] * 4  # input untouched
+
+
+def test_backends_read_names_what_the_model_holds():
+    assert baremetal.backends_read({"baremetal": {"backends": ["ironic", "maas"]}}) == (
+        "bare-metal backends read: ironic, maas"
+    )
+    assert baremetal.backends_read({"digest": "x"}) == "no bare-metal backend was read"
+    assert baremetal.backends_read(None) == "no bare-metal backend was read"

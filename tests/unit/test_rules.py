@@ -102,6 +102,24 @@ def test_mask_and_reason_agree_for_every_rule(policy):
     _agree(pl, rules.COMPUTE, range(pl.N), pl.H)
 
 
+def test_device_ports_mask_and_reason_agree():
+    """Random device ports, traits and physnets: the device_ports rule's mask and reason agree."""
+    frames = model()
+    rng = np.random.default_rng(7)
+    vnics = ["direct", "macvtap", "vdpa", "remote-managed", "accelerator-direct", None, None, None]
+    kinds = rng.integers(0, len(vnics), len(frames["instances"]))
+    frames["instances"]["device_vnic_types"] = [[vnics[k]] if vnics[k] else [] for k in kinds]
+    frames["instances"]["device_physnets"] = [["physnet%d" % (k % 2)] if vnics[k] else [] for k in kinds]
+    extra = [["HW_NIC_SRIOV"], ["COMPUTE_REMOTE_MANAGED_PORTS", "HW_NIC_SRIOV"], ["COMPUTE_ACCELERATORS"], []]
+    nodes = frames["nodes"]
+    nodes["traits"] = [list(t) + extra[k % 4] for k, t in enumerate(nodes["traits"])]
+    reported = [[], ["physnet0"], ["physnet1"], ["physnet0", "physnet1"], []]
+    nodes["device_physnets"] = [reported[k % 5] for k in range(len(nodes))]
+    pl = Placement(frames, aggregate_policy="metadata")
+    assert pl.device_ok  # the rule is active
+    _agree(pl, rules.COMPUTE, range(pl.N), pl.H)
+
+
 def test_volume_rules_agree_and_moves_recheck():
     vp = VolumePlacement(model())
     n = len(vp.names)

@@ -22,7 +22,8 @@ BASE: dict[str, Any] = {
     "nodes": [
         {"hostname": "cmp-1", "vcpus": 32, "memory_mb": 131072, "disk_gb": 1000},
         {"hostname": "cmp-2", "vcpus": 32, "memory_mb": 131072, "disk_gb": 1000},
-        {"hostname": "cmp-3", "vcpus": 16, "memory_mb": 65536, "disk_gb": 500},
+        # VFs on physnet1: vm-3's direct port may move here
+        {"hostname": "cmp-3", "vcpus": 16, "memory_mb": 65536, "disk_gb": 500, "sriov_physnets": ["physnet1"]},
     ],
     "servers": [
         {

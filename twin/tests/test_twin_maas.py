@@ -111,6 +111,19 @@ def test_power_off_then_query(cloud, maas):
     wait_for(lambda: _machine(maas, "cmp-2")["power_state"] == "on", "on")
 
 
+def test_request_log_keeps_the_query_string(cloud, maas):
+    """The log tells op=power_off from op=power_on; counts still group by path."""
+    sid = _machine(maas, "cmp-2")["system_id"]
+    requests.delete(f"{cloud.url}/admin/requests", timeout=10)
+    maas.post(f"{maas.base}/machines/{sid}/?op=power_off")
+    maas.post(f"{maas.base}/machines/{sid}/?op=power_on")
+    summary = requests.get(f"{cloud.url}/admin/requests?log=1", timeout=10).json()
+    log = [r for r in summary["log"] if r["service"] == "maas"]
+    assert [(r["method"], r["query"]) for r in log] == [("POST", "op=power_off"), ("POST", "op=power_on")]
+    assert {r["path"] for r in log} == {f"{API}/machines/{sid}/"}
+    assert [r["count"] for r in summary["requests"] if r["service"] == "maas"] == [2]
+
+
 def test_power_on_refused_for_new_machine(cloud, maas):
     sid = _machine(maas, "spare-2")["system_id"]
     resp = maas.post(f"{maas.base}/machines/{sid}/?op=power_on")

@@ -78,14 +78,16 @@ def collect(params, backends=None, link_compute=True, page_size=ironic.PAGE_SIZE
 def linked_node(params, hostname, backend=None):
     """``(node id, backend)`` of the bare-metal record that powers compute host ``hostname``,
     matched exactly; ValueError naming the host when it cannot be read or nothing matches."""
+    backends = [backend] if backend else default_backends(params)
     try:
-        raw = collect(params, [backend] if backend else None, link_compute=False)
+        raw = collect(params, backends, link_compute=False)
     except Exception as exc:  # noqa: BLE001 - one line for the user
         raise ValueError("looking up the node of %s: %s" % (hostname, exc)) from None
     table = baremetal_table.build(raw["ironic"], raw["maas"])
     rows = table[table["hostname"] == hostname]
     if rows.empty:
         raise ValueError(
-            "no Ironic node or MAAS machine is linked to compute host %s; give node and backend" % hostname
+            "no Ironic node or MAAS machine is linked to compute host %s (%s); give node and backend"
+            % (hostname, baremetal_table.describe_backends(backends))
         )
     return str(rows["id"].iloc[0]), str(rows["backend"].iloc[0])

@@ -6,7 +6,8 @@
 Requests for a cloud with V volumes: 1 (pools) + 1 (types) + 1 (services) +
 ceil(V / page_size) (volumes) [+ ceil(A / page_size) attachment records when asked].
 Volume detail already carries each volume's attachments (server ids), so the attachments
-API is read only when its records (status, attach mode) are wanted.
+API is read only when its records (status, attach mode) are wanted. compute_model reads only
+the bootable volumes (``bootable_volumes``), for the image properties of boot volumes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -70,6 +71,18 @@ def volumes(proxy, all_projects=True, page_size=PAGE_SIZE):
     """Every volume in detail, paging with limit/marker."""
     params = {"all_tenants": "1"} if all_projects else {}
     return rest.paginate(proxy, "/volumes/detail", SERVICE, "volumes", params=params, limit=page_size)
+
+
+def bootable_volumes(proxy, page_size=PAGE_SIZE):
+    """Every bootable volume in detail (all projects): the boot volumes of servers, with the
+    ``volume_image_metadata`` Cinder copied from their image. Usually one request."""
+    params = {"all_tenants": "1", "bootable": "true"}
+    return rest.paginate(proxy, "/volumes/detail", SERVICE, "volumes", params=params, limit=page_size)
+
+
+def boot_images(conn, page_size=PAGE_SIZE):
+    """``{"volumes": [...]}``, the bootable volumes, for compute_model (optional service)."""
+    return {"volumes": bootable_volumes(endpoint.adapter(conn, SERVICE), page_size)}
 
 
 def attachments(proxy, all_projects=True, page_size=PAGE_SIZE):

@@ -2,11 +2,12 @@
 # Copyright: vigil contributors
 # Apache License 2.0 (see LICENSE)
 """The compute part of the cluster model from a live cloud: runs the Nova, Placement,
-Glance and Neutron collectors, builds ``nodes``, ``instances`` and ``server_groups``,
-applies the scope. Shared by compute_model_info and the hypervisors inventory plugin.
+Glance, Neutron and (for boot-from-volume servers) Cinder collectors, builds ``nodes``,
+``instances`` and ``server_groups``, applies the scope. Shared by compute_model_info and the
+hypervisors inventory plugin.
 
-Nova is required (without it there is no compute model); Placement, Glance and Neutron
-are optional: when one is not in the catalog the model is built from what exists and
+Nova is required (without it there is no compute model); Placement, Glance, Neutron and
+Cinder are optional: when one is not in the catalog the model is built from what exists and
 ``meta.skipped`` says what was left out and what that costs.
 """
 
@@ -14,11 +15,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import glance, neutron, nova, placement, rest
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import (
+    cinder,
+    glance,
+    neutron,
+    nova,
+    placement,
+    rest,
+)
 from ansible_collections.vigil.openstack.plugins.module_utils.model import compute, frame
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scope_mod
 
-SERVICES = ("compute", "placement", "image", "network")
+SERVICES = ("compute", "placement", "image", "network", "block-storage")
 
 
 def _skip(skipped, service, err, consequence):
@@ -52,6 +60,7 @@ def collect(
     with_migrations=True,
     allocation_ratios=None,
     cloud_name=None,
+    move_servers_without_image=False,
 ):
     """``(tables, meta)``: DataFrames of nodes, instances and server_groups, and the meta dict
     (cloud, collected, skipped, scope, placement detail level). Raises rest.CollectError
@@ -60,7 +69,9 @@ def collect(
     skipped = []
     raw = nova.collect(conn, all_projects=all_projects, page_size=page_size, with_migrations=with_migrations)
     # Instances first: their image ids say which images to read.
-    instances, net = _read_instances(conn, raw, skipped, with_images, with_network)
+    instances, net, missing_images = _read_instances(
+        conn, raw, skipped, with_images, with_network, page_size, move_servers_without_image
+    )
     pl = _read_placement(conn, raw, scope, placement_detail, skipped)
     nodes = compute.build_nodes(
         raw["hypervisors"],
@@ -73,6 +84,7 @@ def collect(
         instances=instances,
         allocation_ratios=allocation_ratios,
         dead_l2_hosts=neutron.dead_l2_hosts((net or {}).get("agents")),
+        device_physnets=neutron.device_physnets((net or {}).get("agents")),
         capacities=pl.get("capacities"),
         full=pl.get("unsummarized"),
     )
@@ -93,6 +105,8 @@ def collect(
         "placement_estimated": sorted(
             nodes.loc[nodes["rp_uuid"].isin(pl.get("unsummarized") or []), "hostname"].tolist()
         ),
+        # servers whose image Glance no longer has (kept in place unless move_servers_without_image)
+        "images_missing": missing_images,
         "migrations_in_progress": sorted(
             m.get("instance_uuid")
             for m in raw["migrations"]
@@ -102,8 +116,9 @@ def collect(
     return tables, meta
 
 
-def _read_instances(conn, raw, skipped, with_images, with_network):
-    """``(instances table, neutron data or None)``: Glance and Neutron are optional extras."""
+def _read_instances(conn, raw, skipped, with_images, with_network, page_size, move_without_image):
+    """``(instances table, neutron data or None, ids of servers whose image is gone)``: Glance,
+    Cinder (boot volumes' image properties) and Neutron are optional extras."""
     image_ids = set(compute._image_id(s) for s in raw["servers"])
     images = None
     if with_images and image_ids - {None}:
@@ -114,6 +129,17 @@ def _read_instances(conn, raw, skipped, with_images, with_network):
             glance.collect,
             conn,
             image_ids,
+        )
+    # Boot-from-volume servers: their image properties are the boot volume's copy in Cinder.
+    boot = None
+    if with_images and None in image_ids:
+        boot = _optional(
+            skipped,
+            "block-storage",
+            "boot volumes' image properties (trait:*=required, hw_cpu_policy) not read",
+            cinder.boot_images,
+            conn,
+            page_size,
         )
     net = None
     if with_network:
@@ -131,8 +157,16 @@ def _read_instances(conn, raw, skipped, with_images, with_network):
         images=(images or {}).get("images"),
         ports=(net or {}).get("ports"),
         migrations=raw["migrations"],
+        boot_images=compute.boot_volume_images(raw["servers"], (boot or {}).get("volumes")),
+        move_without_image=move_without_image,
     )
-    return instances, net
+    known = (images or {}).get("images")
+    missing = sorted(
+        s.get("id")
+        for s in raw["servers"]
+        if known is not None and compute._image_id(s) is not None and compute._image_id(s) not in known
+    )
+    return instances, net, missing
 
 
 def _read_placement(conn, raw, scope, placement_detail, skipped):

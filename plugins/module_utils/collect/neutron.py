@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: vigil contributors
 # Apache License 2.0 (see LICENSE)
-"""Neutron collector: SR-IOV / PCI ports (they pin a server to cold migration) and agents
-(a host whose L2 agent is dead cannot bind the ports of an arriving server).
+"""Neutron collector: SR-IOV / PCI ports (they pin a server to cold migration and need a device
+on the destination: vnic type and ``binding:profile`` physical network) and agents (a host whose
+L2 agent is dead cannot bind the ports of an arriving server; a NIC Switch agent's
+device_mappings say on which physical networks a host has VFs).
 
 Requests: 1 for every port with only the fields the model needs (Neutron's default
 ``pagination_max_limit = -1`` answers a listing without ``limit`` in one page; next links are
@@ -21,7 +23,8 @@ from ansible_collections.vigil.openstack.plugins.module_utils.collect import end
 from ansible_collections.vigil.openstack.plugins.module_utils.model.compute import SRIOV_VNIC_TYPES
 
 SERVICE = "network"
-PORT_FIELDS = ("id", "device_id", "device_owner", "binding:vnic_type", "binding:host_id")
+PORT_FIELDS = ("id", "device_id", "device_owner", "binding:vnic_type", "binding:host_id", "binding:profile")
+SRIOV_AGENT_TYPE = "NIC Switch agent"
 L2_AGENT_TYPES = (
     "Open vSwitch agent",
     "Linux bridge agent",
@@ -53,6 +56,17 @@ def dead_l2_hosts(agent_list):
             if a.get("agent_type") in L2_AGENT_TYPES and not (a.get("alive") and a.get("admin_state_up", True))
         )
     )
+
+
+def device_physnets(agent_list):
+    """``{host: [physnets]}`` on which the host's NIC Switch agent maps SR-IOV devices (its
+    ``[sriov_nic] physical_device_mappings``, reported as ``configurations.device_mappings``)."""
+    out = {}
+    for a in agent_list or []:
+        if a.get("agent_type") == SRIOV_AGENT_TYPE and a.get("host"):
+            mappings = (a.get("configurations") or {}).get("device_mappings") or {}
+            out.setdefault(a["host"], set()).update(k for k, v in mappings.items() if v)
+    return dict((h, sorted(n)) for h, n in out.items())
 
 
 def collect(conn, with_agents=True):

@@ -69,6 +69,7 @@ def run(params):
             with_images=params["read_images"],
             allocation_ratios=ratios,
             cloud_name=cloud_name,
+            move_servers_without_image=params["move_servers_without_image"],
         )
     except scope_mod.ScopeError as exc:
         raise bad_input("bad scope: %s" % exc) from None
@@ -85,4 +86,16 @@ def run(params):
     warnings = []
     if meta["skipped"]:
         warnings.append("skipped: " + "; ".join("%s (%s)" % (s["reason"], s["consequence"]) for s in meta["skipped"]))
+    if meta["images_missing"]:
+        warnings.append(missing_images_warning(meta["images_missing"], params["move_servers_without_image"]))
     return result, warnings
+
+
+def missing_images_warning(servers, move):
+    return "the images of %d servers are gone from Glance (%s): %s" % (
+        len(servers),
+        ", ".join(servers[:10]),
+        "they may move, unchecked against their image's traits"
+        if move
+        else "they stay where they are (move_servers_without_image lets them move)",
+    )

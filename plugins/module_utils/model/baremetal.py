@@ -28,6 +28,18 @@ IRONIC_POWER = {"power on": "on", "power off": "off"}
 MAAS_POWER = {"on": "on", "off": "off"}
 
 
+def backends_read(meta):
+    """Which bare-metal services the model's records come from, for warnings: a plan that
+    powers nothing must say whether MAAS or Ironic was read at all."""
+    return describe_backends(((meta or {}).get("baremetal") or {}).get("backends"))
+
+
+def describe_backends(backends):
+    if not backends:
+        return "no bare-metal backend was read"
+    return "bare-metal backends read: " + ", ".join(backends)
+
+
 def ironic_power(state):
     return IRONIC_POWER.get(state, "unknown")
 

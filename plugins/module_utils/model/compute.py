@@ -53,6 +53,8 @@ SRIOV_VNIC_TYPES = frozenset(
         "accelerator-direct-physical",
     ]
 )
+# Of those, the ones Nova serves from Cyborg (a device profile), not from a NIC on a physnet.
+ACCELERATOR_VNIC_TYPES = frozenset(["accelerator-direct", "accelerator-direct-physical"])
 IN_PROGRESS_MIGRATION = frozenset(
     [
         "accepted",
@@ -68,6 +70,10 @@ IN_PROGRESS_MIGRATION = frozenset(
     ]
 )
 _TRUE = ("true", "1", "yes", "on")
+IMAGE_GONE_REASON = (
+    "its image is gone from Glance: required traits and CPU policy unknown (compute_model_info"
+    " move_servers_without_image lets it move)"
+)
 
 
 def _truthy(value):
@@ -215,6 +221,7 @@ def build_nodes(
     dead_l2_hosts=None,
     capacities=None,
     full=None,
+    device_physnets=None,
 ):
     """The ``nodes`` table, one row per hypervisor, sorted by hostname.
 
@@ -228,9 +235,8 @@ def build_nodes(
     provider summaries) make that exact: the ratio becomes capacity / (total - reserved), and a
     class the provider lacks has no capacity. ``full`` (rp uuids whose capacity was not read,
     Placement summary mode's left-out providers) get, per class, a capacity equal to what is
-    used: never roomier than the host is. When usages are absent the instances table (if given)
-    gives them, else the hypervisor's *_used.
-    """
+    used: never roomier than the host is. Absent usages come from the instances table (if given),
+    else the hypervisor's *_used. ``device_physnets``: ``{host: [physnets with VFs]}``."""
     svc_by_host = compute_services(services)
     agg_names, agg_zones = host_aggregates(aggregates)
     agg_ratios = _aggregate_ratios(aggregates)
@@ -265,6 +271,7 @@ def build_nodes(
         cols["aggregates"].append(list(agg_names.get(host, [])))
         cols["aggregate_metadata"].append(agg_meta.get(host, {}))
         cols["traits"].append(sorted(traits.get(rp_uuid) or []) if rp_uuid in traits else [])
+        cols["device_physnets"].append(sorted((device_physnets or {}).get(host) or []))
         for rc, values in _class_columns(
             hyp,
             inv,
@@ -399,17 +406,26 @@ def uses_vgpu(specs):
     return _resource(specs, "VGPU") > 0
 
 
-def sriov_servers(ports):
-    """Server ids having a device-backed port (vnic_type in SRIOV_VNIC_TYPES: SR-IOV, vDPA...)."""
-    out = set()
+def device_ports(ports):
+    """``{server id: (vnic types, physical networks)}`` of its device-backed ports (vnic_type in
+    SRIOV_VNIC_TYPES). The physnet is the one Nova wrote in ``binding:profile`` when it bound an
+    SR-IOV-class port; accelerator ports have none."""
+    out = {}
     for port in ports or []:
+        vnic = port.get("binding:vnic_type")
+        server = port.get("device_id")
         if (
-            port.get("device_owner", "compute:").startswith("compute:")
-            and port.get("binding:vnic_type") in SRIOV_VNIC_TYPES
+            not server
+            or vnic not in SRIOV_VNIC_TYPES
+            or not port.get("device_owner", "compute:").startswith("compute:")
         ):
-            if port.get("device_id"):
-                out.add(port["device_id"])
-    return out
+            continue
+        vnics, nets = out.setdefault(server, (set(), set()))
+        vnics.add(vnic)
+        physnet = (port.get("binding:profile") or {}).get("physical_network")
+        if physnet and vnic not in ACCELERATOR_VNIC_TYPES:
+            nets.add(physnet)
+    return dict((k, (sorted(v), sorted(n))) for k, (v, n) in out.items())
 
 
 def _flavor_of(server, flavors_by_id):
@@ -432,16 +448,72 @@ def _image_id(server):
     return image or None
 
 
-def build_instances(servers, flavors=None, server_groups=None, images=None, ports=None, migrations=None):
+ROOT_DEVICE = "/dev/vda"
+
+
+def boot_volume_images(servers, volumes):
+    """``{server id: volume_image_metadata}`` of each boot-from-volume server's boot volume: the
+    volume attached at the server's root device (``OS-EXT-SRV-ATTR:root_device_name``, /dev/vda
+    when not shown). Nova reads a boot volume's image properties there, not in Glance."""
+    roots = dict(
+        (s.get("id"), s.get("OS-EXT-SRV-ATTR:root_device_name") or ROOT_DEVICE)
+        for s in servers or []
+        if _image_id(s) is None
+    )
+    out = {}
+    for vol in volumes or []:
+        meta = vol.get("volume_image_metadata")
+        for att in vol.get("attachments") or []:
+            sid = att.get("server_id")
+            if meta and sid in roots and att.get("device") == roots[sid]:
+                out[sid] = dict(meta)
+    return out
+
+
+def _image_properties(image):
+    props = dict(image.get("properties") or {})
+    props.update(
+        (k, v) for k, v in image.items() if isinstance(k, str) and (k.startswith("trait") or k.startswith("hw_"))
+    )
+    return props
+
+
+def _append_needs(cols, specs, image_props, device):
+    """What a host must offer the server: traits, pinned CPUs, PCI and device ports, vGPU."""
+    vnics, physnets = device
+    cols["required_traits"].append(required_traits(specs, image_props))
+    cols["pinned"].append(is_pinned(specs, image_props))
+    cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or bool(vnics))
+    cols["device_vnic_types"].append(vnics)
+    cols["device_physnets"].append(physnets)
+    cols["vgpu"].append(uses_vgpu(specs))
+
+
+def build_instances(
+    servers,
+    flavors=None,
+    server_groups=None,
+    images=None,
+    ports=None,
+    migrations=None,
+    boot_images=None,
+    move_without_image=False,
+):
     """The ``instances`` table, one row per server, sorted by uuid.
 
-    ``images``: ``{image_id: image}`` (Glance v2 images carry properties at top level).
-    ``ports``: Neutron ports (binding:vnic_type, device_id). ``migrations``: Nova
-    os-migrations items; a server with one in progress is not migratable now.
+    ``images``: ``{image_id: image}`` (Glance v2 images carry properties at top level); when
+    given, a server whose image is not in it has lost its image (deleted while in use): its
+    required traits and CPU policy are unknown, so it does not move unless
+    ``move_without_image``. ``boot_images``: ``{server id: volume_image_metadata}`` of
+    boot-from-volume servers (see boot_volume_images). ``ports``: Neutron ports
+    (binding:vnic_type, device_id, binding:profile). ``migrations``: Nova os-migrations items;
+    a server with one in progress is not migratable now.
     """
     flavors_by_id = dict((str(f.get("id")), f) for f in flavors or [])
+    images_read = images is not None
     images = images or {}
-    sriov = sriov_servers(ports)
+    boot_images = boot_images or {}
+    devices = device_ports(ports)
     groups_of = {}
     for group in server_groups or []:
         for member in group.get("members") or []:
@@ -454,17 +526,15 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
     cols = dict((c, []) for c in schema.columns("instances"))
     cols["block_migration"] = []
     migrating_col = []
+    gone_col = []
     for srv in servers:
         uuid = srv.get("id")
         flavor = _flavor_of(srv, flavors_by_id)
         specs = flavor.get("extra_specs") or {}
         image_id = _image_id(srv)
-        image = images.get(image_id) or {}
-        image_props = dict(image.get("properties") or {})
-        image_props.update(
-            (k, v) for k, v in image.items() if isinstance(k, str) and (k.startswith("trait:") or k.startswith("hw_"))
-        )
         bfv = image_id is None
+        image_props = _image_properties(boot_images.get(uuid) or {} if bfv else images.get(image_id) or {})
+        gone_col.append(images_read and not bfv and image_id not in images and not move_without_image)
         ephemeral = _int(flavor.get("ephemeral", flavor.get("OS-FLV-EXT-DATA:ephemeral")))
         swap = _int(flavor.get("swap")) if flavor.get("swap") not in ("", None) else 0
         cols["uuid"].append(uuid)
@@ -488,35 +558,35 @@ def build_instances(servers, flavors=None, server_groups=None, images=None, port
         cols["server_groups"].append(list(srv.get("server_groups") or groups_of.get(uuid, [])))
         cols["metadata"].append(dict(srv.get("metadata") or {}))
         cols["tags"].append(list(srv.get("tags") or []))
-        cols["required_traits"].append(required_traits(specs, image_props))
-        cols["pinned"].append(is_pinned(specs, image_props))
-        cols["pci"].append(bool(specs.get("pci_passthrough:alias")) or uuid in sriov)
-        cols["vgpu"].append(uses_vgpu(specs))
+        _append_needs(cols, specs, image_props, devices.get(uuid, ([], [])))
         # Local root, ephemeral or swap disks must be copied unless the instance store is shared.
         cols["block_migration"].append((not bfv) or ephemeral > 0 or swap > 0)
         migrating_col.append(uuid in migrating)
     cols["migratable"] = None
     cols["migratable_reason"] = None
     df = frame.from_columns("instances", cols)
-    mig, reason = migratability(df, np.array(migrating_col, dtype=bool))
+    mig, reason = migratability(df, np.array(migrating_col, dtype=bool), np.array(gone_col, dtype=bool))
     df["migratable"] = frame.from_columns("instances", {"migratable": mig})["migratable"]
     df["migratable_reason"] = frame.from_columns("instances", {"migratable_reason": reason})["migratable_reason"]
     return df
 
 
-def migratability(df, migrating=None):
+def migratability(df, migrating=None, image_gone=None):
     """``(migratable, reason)`` arrays for an instances frame: live | cold | no and why.
 
     Rules, first match wins (Nova's allowed states: live-migrate ACTIVE, cold-migrate
     ACTIVE or SHUTOFF; vigil keeps PAUSED and SUSPENDED servers where they are):
     no host -> no; a task or migration in progress -> no; locked -> no; state other than
-    ACTIVE/SHUTOFF -> no; SHUTOFF -> cold; pinned CPUs, PCI/SR-IOV, vGPU -> cold; else live.
+    ACTIVE/SHUTOFF -> no; its image gone (``image_gone``) -> no; SHUTOFF -> cold; pinned
+    CPUs, PCI/SR-IOV, vGPU -> cold; else live.
     """
     n = len(df)
     if n == 0:
         return [], []
     if migrating is None:
         migrating = np.zeros(n, dtype=bool)
+    if image_gone is None:
+        image_gone = np.zeros(n, dtype=bool)
     host = df["host"].fillna("").astype(str).to_numpy()
     status = df["status"].fillna("").astype(str).str.upper().to_numpy()
     task = df["task_state"].fillna("").astype(str).to_numpy()
@@ -534,18 +604,20 @@ def migratability(df, migrating=None):
         np.asarray(migrating, dtype=bool),
         locked,
         ~np.isin(status, ["ACTIVE", "SHUTOFF"]),
+        np.asarray(image_gone, dtype=bool),
         status == "SHUTOFF",
         pinned,
         pci,
         vgpu,
     ]
-    kinds = ["no", "no", "no", "no", "no", "cold", "cold", "cold", "cold"]
+    kinds = ["no", "no", "no", "no", "no", "no", "cold", "cold", "cold", "cold"]
     reasons = [
         np.full(n, "not on a host"),
         task_reason,
         np.full(n, "a migration is in progress"),
         np.full(n, "server is locked"),
         state_reason,
+        np.full(n, IMAGE_GONE_REASON),
         np.full(n, "SHUTOFF: cold migration only"),
         np.full(n, "pinned CPUs (hw:cpu_policy=dedicated or resources:PCPU): cold migration only"),
         np.full(n, "PCI passthrough or SR-IOV port: cold migration only"),

@@ -74,6 +74,12 @@ TABLES = {
             "{key: [values]} over the host's aggregates, comma lists split (as Nova's filters read it)",
         ),
         Column("traits", "object", "placement resource_providers/{uuid}/traits", "list of traits of the provider"),
+        Column(
+            "device_physnets",
+            "object",
+            "neutron agents (NIC Switch agent) configurations.device_mappings",
+            "physical networks on which the host has SR-IOV VFs (empty: not reported)",
+        ),
     ]
     + _rc_columns()
     + [
@@ -114,6 +120,18 @@ TABLES = {
         ),
         Column("pinned", "bool", "flavor hw:cpu_policy=dedicated / resources:PCPU", "uses pinned CPUs"),
         Column("pci", "bool", "flavor pci_passthrough:alias, neutron ports vnic_type direct", "uses PCI or SR-IOV"),
+        Column(
+            "device_vnic_types",
+            "object",
+            "neutron ports binding:vnic_type",
+            "vnic types of the server's device-backed ports (direct, macvtap, vdpa, accelerator-direct...)",
+        ),
+        Column(
+            "device_physnets",
+            "object",
+            "neutron ports binding:profile physical_network",
+            "physical networks of those ports (where Neutron shows them)",
+        ),
         Column("vgpu", "bool", "flavor resources:VGPU", "uses a vGPU"),
         Column(
             "block_migration",

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import str_col
+from ansible_collections.vigil.openstack.plugins.module_utils.model.baremetal import backends_read
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import packing
 from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
@@ -119,7 +120,11 @@ def run(ctx):
         if left:
             ctx.warn(pl.hostnames[m], "not powered off: %d servers stay on it" % len(left))
         elif backend not in ("ironic", "maas") or not node_id:
-            ctx.warn(pl.hostnames[m], "not powered off: no Ironic node or MAAS machine is linked to it")
+            ctx.warn(
+                pl.hostnames[m],
+                "not powered off: no Ironic node or MAAS machine is linked to it (%s)"
+                % backends_read(ctx.frames.get("meta")),
+            )
         elif str_col(pl.nodes, "power_state")[m] != "off":
             acts.power_off.append((pl.hostnames[m], backend, node_id))
     moves = pl.moves()

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - registry.run reports the missing libra
     np = None
 
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import Placement, str_col
+from ansible_collections.vigil.openstack.plugins.module_utils.model.baremetal import backends_read
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import disable_reason, params_schema
 
@@ -83,8 +84,8 @@ def run(ctx):
         if len(off) < len(free_on) - target:
             ctx.warn(
                 None,
-                "%d free hosts could be powered off but have no usable power backend"
-                % (len(free_on) - target - len(off)),
+                "%d free hosts could be powered off but have no usable power backend (%s)"
+                % (len(free_on) - target - len(off), backends_read(ctx.frames.get("meta"))),
             )
     elif len(free_on) < target:
         cand = list(np.nonzero(pl.host_in_scope & (power == "off") & manageable)[0])

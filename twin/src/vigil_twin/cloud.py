@@ -80,10 +80,20 @@ class RequestCounter:
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self.log: list[dict[str, Any]] = []
 
-    def record(self, service: str, method: str, path: str, status: int) -> None:
+    def record(self, service: str, method: str, path: str, status: int, query: str = "") -> None:
+        # Counts go by path alone; the log keeps the query string (op=power_off vs op=power_on).
         with self._lock:
             self.counts[(service, method, path)] += 1
-            self.log.append({"service": service, "method": method, "path": path, "status": status, "time": time.time()})
+            self.log.append(
+                {
+                    "service": service,
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "status": status,
+                    "time": time.time(),
+                }
+            )
 
     def reset(self) -> None:
         with self._lock:

@@ -213,7 +213,8 @@ def _make_handler(twin: Twin) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             service, response = twin.handle(self.command, self.path, dict(self.headers.items()), body)
-            twin.cloud.requests.record(service, self.command, urlsplit(self.path).path, response.status)
+            url = urlsplit(self.path)
+            twin.cloud.requests.record(service, self.command, url.path, response.status, url.query)
             if response.status == LOST_CONNECTION:
                 self.close_connection = True
                 return

@@ -323,12 +323,17 @@ def _flavors(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
+def sriov_default(traits: list[str]) -> list[str]:
+    """A host with the HW_NIC_SRIOV trait and no ``sriov_physnets`` has VFs on physnet1."""
+    return ["physnet1"] if "HW_NIC_SRIOV" in traits else []
+
+
 def _nodes(raw: Any) -> list[dict[str, Any]]:
     out = []
     allowed = {
         "hostname", "hypervisor_hostname", "id", "uuid", "vcpus", "memory_mb", "disk_gb", "pcpus", "reserved",
         "allocation_ratio", "az", "aggregates", "traits", "status", "state", "disabled_reason", "forced_down",
-        "host_ip", "hypervisor_type", "cpu_model",
+        "host_ip", "hypervisor_type", "cpu_model", "sriov_physnets",
     }  # fmt: skip
     for i, n in enumerate(_list(raw, "nodes")):
         p = f"nodes[{i}]"
@@ -354,6 +359,10 @@ def _nodes(raw: Any) -> list[dict[str, Any]]:
             "hypervisor_type": _str(n, "hypervisor_type", p, "QEMU"),
             "cpu_model": _str(n, "cpu_model", p, "Cascadelake-Server"),
         }
+        # physical networks with SR-IOV VFs on the host (its NIC Switch agent's device_mappings)
+        node["sriov_physnets"] = (
+            _str_list(n, "sriov_physnets", p) if "sriov_physnets" in n else sriov_default(node["traits"])
+        )
         if node["status"] not in ("enabled", "disabled"):
             _fail(f"{p}.status", f"must be enabled or disabled, got {node['status']!r}")
         if node["state"] not in ("up", "down"):

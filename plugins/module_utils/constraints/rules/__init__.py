@@ -37,6 +37,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules 
     aggregates,
     capacity,
     destinations,
+    device_ports,
     migratability,
     server_groups,
     traits,
@@ -47,7 +48,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules 
 )
 
 # servers onto compute hosts (Placement)
-COMPUTE = (migratability, destinations, zones, capacity, traits, aggregates, server_groups)
+COMPUTE = (migratability, destinations, zones, capacity, traits, device_ports, aggregates, server_groups)
 
 # volumes onto Cinder pools (VolumePlacement)
 VOLUME = (volume_state, volume_types, volume_capacity)

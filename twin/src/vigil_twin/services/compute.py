@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vigil_twin.http import HTTPError, Request, Response, Router
-from vigil_twin.services import Service
+from vigil_twin.services import Service, host_fit
 from vigil_twin.services.placement import PlacementError
 from vigil_twin.topology import SERVER_STATES, flavor_resources, stable_uuid, validate_topology
 
@@ -254,8 +254,11 @@ class ComputeStore:
     def candidates(self, server: dict[str, Any], resources: dict[str, int]) -> list[str]:
         src = self.nodes[server["host"]]
         out = []
+        need = host_fit.needs(self.cloud, server)
         for host, node in self.nodes.items():
             if host == server["host"] or node["status"] != "enabled" or self.node_state(node) != "up":
+                continue
+            if host_fit.unmet(self.cloud, need, host):
                 continue
             if node["az"] != src["az"] or not self._group_ok(server, host):
                 continue
@@ -302,6 +305,9 @@ class ComputeStore:
                 raise fault(
                     400, f"No valid host was found. Host {host} would break the server group policy of {server['id']}."
                 )
+        unmet = host_fit.unmet(self.cloud, host_fit.needs(self.cloud, server), host)
+        if unmet:  # checked even for a forced move: stricter than Nova for traits (docs/twin-fidelity.md)
+            raise fault(400, f"No valid host was found. {unmet}")
         try:
             self.placement.check({node["uuid"]: resources})
         except PlacementError as exc:

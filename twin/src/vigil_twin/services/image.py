@@ -100,12 +100,18 @@ def _load(cloud: Any, topology: dict[str, Any]) -> ImageStore:
     admin = project_id(cloud, "admin") or uid("project", "admin")
     if uid("image", "cirros") not in store.images and not any(img["name"] == "cirros" for img in store.images.values()):
         store.images[uid("image", "cirros")] = _image(uid("image", "cirros"), "cirros", admin, created)
+    # images deleted while servers still use them: Glance no longer lists them
+    deleted = {uid("image", n) if not _is_id(n) else n for n in field(topology, "topology", "deleted_images", list, [])}
     for server in compute_servers(cloud).values():
         ref = server.get("image")
         ref = ref.get("id") if isinstance(ref, dict) else ref
-        if ref and ref not in store.images:
+        if ref and ref not in store.images and ref not in deleted:
             store.images[ref] = _image(ref, f"image-{ref[:8]}", admin, created)
     return store
+
+
+def _is_id(ref: str) -> bool:
+    return len(ref) == 36 and ref.count("-") == 4
 
 
 def _image(iid: str, name: str, owner: str, created: str) -> dict[str, Any]:

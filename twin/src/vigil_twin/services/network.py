@@ -37,6 +37,8 @@ VNIC_TYPES = {
     "normal", "direct", "macvtap", "direct-physical", "virtio-forwarder", "baremetal", "vdpa", "remote-managed",
     "accelerator-direct", "accelerator-direct-physical",
 }  # fmt: skip
+# vnic types whose port is a VF/PF of a NIC on a physical network (Nova's VNIC_TYPES_SRIOV)
+SRIOV_VNIC_TYPES = {"direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa", "remote-managed"}
 NETWORK_TYPES = {"vxlan", "vlan", "flat", "geneve", "gre", "local"}
 
 # The query parameters Neutron accepts as filters: the attributes neutron-lib 5 marks
@@ -107,7 +109,7 @@ class NetworkStore:
 
     def agents(self) -> list[dict[str, Any]]:
         out = []
-        sriov = any(p["binding:vnic_type"] in ("direct", "macvtap", "direct-physical") for p in self.ports.values())
+        sriov = any(p["binding:vnic_type"] in SRIOV_VNIC_TYPES for p in self.ports.values())
         for kind, binary, topic in (
             ("DHCP agent", "neutron-dhcp-agent", "dhcp_agent"),
             ("L3 agent", "neutron-l3-agent", "l3_agent"),
@@ -124,7 +126,12 @@ class NetworkStore:
             az = node.get("az", "nova")
             out.append(self._agent(host, "Open vSwitch agent", "neutron-openvswitch-agent", "N/A", alive, az))
             if sriov:
-                out.append(self._agent(host, "NIC Switch agent", "neutron-sriov-nic-agent", "N/A", alive, az))
+                agent = self._agent(host, "NIC Switch agent", "neutron-sriov-nic-agent", "N/A", alive, az)
+                # as neutron-sriov-nic-agent reports [sriov_nic] physical_device_mappings
+                agent["configurations"] = {
+                    "device_mappings": {net: [f"ens{3 + k}f0"] for k, net in enumerate(node.get("sriov_physnets", []))}
+                }
+                out.append(agent)
         return out
 
     @staticmethod
@@ -292,6 +299,15 @@ def _wants_sriov(server: dict[str, Any]) -> bool:
     return specs.get("trait:HW_NIC_SRIOV") == "required" or "nic" in str(specs.get("pci_passthrough:alias", ""))
 
 
+def _physnet(store: NetworkStore, net: dict[str, Any]) -> str | None:
+    """The physical network of a VLAN/flat network's first segment (None for overlays)."""
+    for sid in net.get("_segments") or []:
+        seg = store.segments.get(sid) or {}
+        if seg.get("physical_network"):
+            return seg["physical_network"]
+    return None
+
+
 def _add_port(store: NetworkStore, net: dict[str, Any], name: str, sid: str | None, server, vnic: str, spec) -> None:
     pid = spec.get("id") or uid("port", f"{sid or ''}:{name}")
     n = len(store.ports)
@@ -299,10 +315,10 @@ def _add_port(store: NetworkStore, net: dict[str, Any], name: str, sid: str | No
     ip = spec.get("fixed_ip") or f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255 or 1}"
     project = (server or {}).get("project_id") or net["project_id"]
     profile = {}
-    if vnic in ("direct", "macvtap", "direct-physical"):
+    if vnic in SRIOV_VNIC_TYPES:
         profile = {
             "pci_slot": f"0000:3b:{(n % 32):02x}.{n % 8}",
-            "physical_network": "physnet1",
+            "physical_network": spec.get("physical_network") or _physnet(store, net) or "physnet1",
             "pci_vendor_info": "8086:154c",
         }
     store.ports[pid] = {

@@ -163,6 +163,7 @@ class VolumeStore:
             "source_volid": None,
             "metadata": dict(v["metadata"]),
             "bootable": "true" if v["bootable"] else "false",
+            **({"volume_image_metadata": dict(v["image_metadata"])} if v.get("image_metadata") else {}),
             "encrypted": False,
             "multiattach": False,
             "replication_status": None,
@@ -419,6 +420,8 @@ def _load(cloud: Any, topology: dict[str, Any]) -> VolumeStore:
             "name_id": vid,
             "bootable": bool(field(v, where, "bootable", bool, False)),
             "metadata": dict(field(v, where, "metadata", dict, {})),
+            # Glance properties of the image the volume was made from (Cinder copies them)
+            "image_metadata": {k: str(x) for k, x in field(v, where, "image_metadata", dict, {}).items()},
             "attachments": [
                 {
                     "server_id": server_id,
