@@ -14,9 +14,9 @@ def test_filters(twin):
     names = lambda r: sorted(p["name"] for p in r.json()["resource_providers"])  # noqa: E731
     assert len(api.get("/resource_providers", service="placement").json()["resource_providers"]) == 9
     assert names(api.get("/resource_providers?name=compute-1", service="placement")) == ["compute-1"]
-    # resources= needs 1.4: ignored before, honoured after
+    # resources= needs 1.4: refused before (Placement's query schema has no such key), honoured after
     big = "/resource_providers?resources=MEMORY_MB:150000"
-    assert len(names(api.get(big, service="placement", mv="1.3"))) == 9
+    assert api.get(big, service="placement", mv="1.3").status_code == 400
     assert names(api.get(big, service="placement", mv="1.4")) == ["compute-10"]
     assert names(api.get("/resource_providers?resources=PCPU:4", service="placement", mv="1.4")) == ["compute-5"]
     # required traits (1.18), negative traits
@@ -98,13 +98,14 @@ def test_allocations_capacity_and_consumer_generation(twin):
     }
     assert api.put(f"/allocations/{consumer}", body, service="placement", mv="1.28").status_code == 204
     got = api.get(f"/allocations/{consumer}", service="placement", mv="1.28").json()
-    assert got["consumer_generation"] == 0 and got["allocations"][rp]["resources"] == {"MEMORY_MB": 1024}
+    # Placement creates the consumer at generation 0 and the write bumps it: a new consumer reads 1
+    assert got["consumer_generation"] == 1 and got["allocations"][rp]["resources"] == {"MEMORY_MB": 1024}
     assert (
         api.put(f"/allocations/{consumer}", body, service="placement", mv="1.28").status_code == 409
     )  # stale generation
-    too_much = dict(body, consumer_generation=0, allocations={rp: {"resources": {"MEMORY_MB": 10**6}}})
+    too_much = dict(body, consumer_generation=1, allocations={rp: {"resources": {"MEMORY_MB": 10**6}}})
     r = api.put(f"/allocations/{consumer}", too_much, service="placement", mv="1.28")
-    assert r.status_code == 400  # beyond max_unit
+    assert r.status_code == 409 and "violate inventory constraints" in r.json()["errors"][0]["detail"]  # max_unit
     too_much["allocations"][rp]["resources"]["MEMORY_MB"] = 130000
     r = api.put(f"/allocations/{consumer}", too_much, service="placement", mv="1.28")
     assert r.status_code == 409 and "exceed the capacity" in r.json()["errors"][0]["detail"]
