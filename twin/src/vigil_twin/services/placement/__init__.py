@@ -16,7 +16,7 @@ from vigil_twin.services import Service
 
 # importing the route modules registers their handlers on `router`
 from . import aggregates, allocations, candidates, inventories, providers, resource_classes, traits, usages  # noqa: F401
-from .api import MAX_VERSION, MIN_VERSION, negotiate, router, version_headers
+from .api import MAX_VERSION, MIN_VERSION, negotiate, reply, router
 from .store import STANDARD_CLASSES, STANDARD_TRAITS, PlacementError, PlacementStore, load, restore, snapshot
 
 __all__ = ["SERVICE", "STANDARD_CLASSES", "STANDARD_TRAITS", "PlacementError", "PlacementStore"]
@@ -35,7 +35,8 @@ def _version_doc() -> dict[str, Any]:
 @router.route("GET", "/")
 def root(request: Request) -> Response:
     """The version document, public; it still negotiates (406/400 on a bad version header)."""
-    return Response(200, {"versions": [_version_doc()]}, version_headers(negotiate(request)))
+    request.context["mv"] = negotiate(request)
+    return reply(request, 200, {"versions": [_version_doc()]})
 
 
 SERVICE = Service(

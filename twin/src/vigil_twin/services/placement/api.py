@@ -8,6 +8,7 @@ import json
 import uuid as uuidlib
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -16,7 +17,29 @@ from vigil_twin.services._support import microversion
 
 from .store import PlacementStore
 
-router = Router()
+
+class PlacementRouter(Router):
+    """Placement's answers for a path it does not serve (404) or a method it does not allow
+    there (405 with Allow), in its error format and with the version headers."""
+
+    def dispatch(self, request: Request) -> Response:
+        try:
+            return super().dispatch(request)
+        except HTTPError as exc:
+            if exc.status not in (404, 405) or "errors" in (exc.body or {}):
+                raise
+            mv = negotiate(request)  # a bad version header is answered first (400/406)
+            if exc.status == 404:
+                failure = error(404, "The resource could not be found.")
+            else:
+                allowed = sorted({m for m, regex, _ in self._routes if regex.match(request.path)})
+                failure = error(405, f"The method {request.method} is not allowed for this resource.")
+                failure.headers["Allow"] = ", ".join(allowed)
+            failure.headers.update(version_headers(mv))
+            raise failure from None
+
+
+router = PlacementRouter()
 MIN_VERSION = "1.0"
 MAX_VERSION = "1.39"
 TITLES = {
@@ -55,6 +78,11 @@ def normal_uuid(value: str) -> str:
     return str(uuidlib.UUID(value))
 
 
+def link(request: Request, path: str) -> str:
+    """A link as Placement writes it: the path below its mount point (SCRIPT_NAME), no host."""
+    return urlsplit(request.base_url).path + path
+
+
 def store_of(request: Request) -> PlacementStore:
     return request.cloud.stores["placement"]
 
@@ -77,11 +105,11 @@ def version_headers(mv: tuple[int, int]) -> dict[str, str]:
     return {"OpenStack-API-Version": f"placement {mv[0]}.{mv[1]}", "Vary": "openstack-api-version"}
 
 
-def reply(request: Request, status: int, body: Any = None) -> Response:
+def reply(request: Request, status: int, body: Any = None, cache_headers: bool = True) -> Response:
     mv = request.context.get("mv", (1, 0))
     headers = version_headers(mv)
-    if request.method == "GET" and status == 200 and mv >= (1, 15):
-        # 1.15: every GET answer says it must not be cached
+    if cache_headers and request.method in ("GET", "PUT") and status in (200, 201, 204) and mv >= (1, 15):
+        # 1.15: every read (and the state a PUT returns) says it must not be cached
         headers.update({"Cache-Control": "no-cache", "Last-Modified": formatdate(usegmt=True)})
     return Response(status, body, headers)
 
@@ -92,19 +120,40 @@ def need(request: Request, minimum: tuple[int, int]) -> None:
         raise error(404, "The resource could not be found.")
 
 
-def body(request: Request, schema: dict[str, Any]) -> Any:
-    """The JSON body, validated as Placement's `util.extract_json` does (400 with its texts)."""
+def require_json(request: Request) -> None:
+    """Placement's content checks of a request with a body: a type when there is a body (400),
+    and that type JSON (415)."""
     media = (request.header("content-type") or "").split(";")[0].strip()
+    if not media and request.raw_body:
+        raise error(400, "content-type header required when content-length > 0")
     if media != "application/json":
         raise error(415, f"The media type {media or 'None'} is not supported, use application/json")
+
+
+def check_accept(request: Request) -> None:
+    """A GET whose Accept header rules JSON out is refused, as Placement's check_accept does."""
+    accept = request.header("accept")
+    if not accept:
+        return
+    media = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    if not media & {"application/json", "application/*", "*/*"}:
+        raise error(406, "Only application/json is provided")
+
+
+def body(request: Request, schema: dict[str, Any]) -> Any:
+    """The JSON body, validated as Placement's `util.extract_json` does (400 with its texts)."""
     try:
         data = json.loads(request.raw_body or b"")
     except ValueError as exc:
         raise error(400, f"Malformed JSON: {exc}") from None
+    return validate(data, schema)
+
+
+def validate(data: Any, schema: dict[str, Any]) -> Any:
     try:
         jsonschema.validate(data, schema, format_checker=FORMATS)
     except jsonschema.ValidationError as exc:
-        raise error(400, f"JSON does not validate: {exc.message}") from None
+        raise error(400, f"JSON does not validate: {exc}") from None
     return data
 
 
@@ -114,7 +163,7 @@ def query(request: Request, schema: dict[str, Any]) -> dict[str, str]:
     try:
         jsonschema.validate(data, schema, format_checker=FORMATS)
     except jsonschema.ValidationError as exc:
-        raise error(400, f"Invalid query string parameters: {exc.message}") from None
+        raise error(400, f"Invalid query string parameters: {exc}") from None
     return data
 
 
@@ -136,9 +185,11 @@ def generation_check(
         raise error(409, detail, "placement.concurrent_update")
 
 
-def route(method: str, pattern: str, since: tuple[int, int] | None = None):
-    """Register a handler behind microversion negotiation, Placement's admin-only policy and the
-    cloud lock (Nova's moves write allocations from other threads); errors carry the version."""
+def route(method: str, pattern: str, since: tuple[int, int] | None = None, json_body: bool | None = None):
+    """Register a handler behind microversion negotiation, Placement's admin-only policy, its
+    Accept and Content-Type checks (`json_body`: PUT and POST unless told) and the cloud lock
+    (Nova's moves write allocations from other threads); errors carry the version."""
+    takes_json = method in ("PUT", "POST") if json_body is None else json_body
 
     def deco(fn):
         def handler(request: Request) -> Response:
@@ -149,6 +200,10 @@ def route(method: str, pattern: str, since: tuple[int, int] | None = None):
                     need(request, since)
                 if not request.context.get("is_admin"):
                     raise error(403, "Access was denied to this resource.", "placement.undefined_code")
+                if takes_json:
+                    require_json(request)
+                elif request.method == "GET":
+                    check_accept(request)
                 with request.cloud.lock:
                     return fn(request)
             except HTTPError as exc:

@@ -15,7 +15,9 @@ DEFAULTS = {"reserved": 0, "min_unit": 1, "max_unit": schemas.MAX_INT, "step_siz
 FIELDS = ("total", *DEFAULTS)
 
 
-def _record(rp: dict[str, Any], rc: str, data: dict[str, Any], mv: tuple[int, int]) -> dict[str, Any]:
+def _record(
+    rp: dict[str, Any], rc: str, data: dict[str, Any], mv: tuple[int, int], doing: str = "update"
+) -> dict[str, Any]:
     """One inventory with Placement's defaults; capacity must be > 0 (>= 0 from 1.26, when
     reserved may equal total)."""
     inv = {**DEFAULTS, **{k: v for k, v in data.items() if k in FIELDS}}
@@ -24,7 +26,7 @@ def _record(rp: dict[str, Any], rc: str, data: dict[str, Any], mv: tuple[int, in
         reserved = "greater than total" if mv >= (1, 26) else "greater than or equal to total"
         raise error(
             400,
-            f"Unable to update inventory for resource provider {rp['uuid']}: Invalid inventory for '{rc}' on "
+            f"Unable to {doing} inventory for resource provider {rp['uuid']}: Invalid inventory for '{rc}' on "
             f"resource provider '{rp['uuid']}'. The reserved value is {reserved}.",
         )
     return inv
@@ -35,23 +37,18 @@ def _known_class(store: PlacementStore, rp: dict[str, Any], rc: str, doing: str)
         raise error(400, f"{doing} inventory for resource provider {rp['uuid']}: No such resource class {rc}.")
 
 
-def _set(store: PlacementStore, rp: dict[str, Any], new: dict[str, dict[str, Any]]) -> None:
-    """Replace the inventories: refused while a removed class is in use. A capacity below usage
-    is refused too (real Placement only logs it): the twin keeps usage <= capacity as an invariant."""
-    in_use = sorted(rc for rc, used in store.usages[rp["uuid"]].items() if used and rc not in new)
+def _set(store: PlacementStore, rp: dict[str, Any], new: dict[str, dict[str, Any]], prefix: str = "") -> None:
+    """Replace the inventories; refused (409) while a removed class is in use. A capacity below
+    usage is accepted, as Placement does (it only logs a warning); the twin's /admin/violations
+    then reports the provider."""
+    # named in class-id order, standard classes first, as Placement's message does
+    in_use = [rc for rc in store.resource_classes if store.usages[rp["uuid"]].get(rc) and rc not in new]
     if in_use:
         raise error(
             409,
-            f"update conflict: Inventory for '{', '.join(in_use)}' on resource provider '{rp['uuid']}' in use.",
+            f"{prefix}Inventory for '{', '.join(in_use)}' on resource provider '{rp['uuid']}' in use.",
             "placement.inventory.inuse",
         )
-    for rc, used in store.usages[rp["uuid"]].items():
-        if rc in new and used > capacity_of(new[rc]):
-            raise error(
-                400,
-                f"Unable to update inventory for resource provider {rp['uuid']}: Invalid inventory for '{rc}': "
-                f"capacity would be below usage {used}",
-            )
     rp["inventories"] = new
     rp["generation"] += 1
 
@@ -81,7 +78,7 @@ def put_inventories(request: Request) -> Response:
     for rc in data["inventories"]:
         _known_class(store, rp, rc, "Unknown resource class in")
     mv = request.context["mv"]
-    _set(store, rp, {rc: _record(rp, rc, inv, mv) for rc, inv in data["inventories"].items()})
+    _set(store, rp, {rc: _record(rp, rc, inv, mv) for rc, inv in data["inventories"].items()}, "update conflict: ")
     return reply(request, 200, _inventories_body(rp))
 
 
@@ -108,7 +105,7 @@ def create_inventory(request: Request) -> Response:
             f"Update conflict: Inventory for '{rc}' on resource provider '{rp['uuid']}' already exists.",
             "placement.concurrent_update",
         )
-    _set(store, rp, {**rp["inventories"], rc: _record(rp, rc, data, request.context["mv"])})
+    _set(store, rp, {**rp["inventories"], rc: _record(rp, rc, data, request.context["mv"], "create")})
     resp = reply(request, 201, _one(rp, rc))
     resp.headers["Location"] = f"{request.base_url}/resource_providers/{rp['uuid']}/inventories/{rc}"
     return resp
@@ -131,13 +128,14 @@ def update_inventory(request: Request) -> Response:
     data = body(request, schemas.PUT_INVENTORY)
     generation_check(rp, data)
     rc = request.params["rc"]
+    record = _record(rp, rc, data, request.context["mv"])  # Placement checks capacity first
     if rc not in rp["inventories"]:
         raise error(
             400,
             f"No inventory record with resource class for resource provider {rp['uuid']}: "
             f"No inventory of class {rc} found.",
         )
-    _set(store, rp, {**rp["inventories"], rc: _record(rp, rc, data, request.context["mv"])})
+    _set(store, rp, {**rp["inventories"], rc: record})
     return reply(request, 200, _one(rp, rc))
 
 

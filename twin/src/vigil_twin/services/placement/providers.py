@@ -8,7 +8,7 @@ from typing import Any
 from vigil_twin.http import Request, Response
 
 from . import schemas
-from .api import body, error, normal_uuid, provider, query, reply, route, store_of
+from .api import body, error, link, normal_uuid, provider, query, reply, route, store_of
 from .query import aggregate_match, fits, required_traits, trait_match, wanted_resources
 
 # query parameters of GET /resource_providers by the microversion that added them
@@ -17,7 +17,7 @@ LIST_PARAMS = {"name": (1, 0), "uuid": (1, 0), "member_of": (1, 3), "resources":
 
 
 def view(request: Request, rp: dict[str, Any]) -> dict[str, Any]:
-    base = f"{request.base_url}/resource_providers/{rp['uuid']}"
+    base = link(request, f"/resource_providers/{rp['uuid']}")
     out = {"uuid": rp["uuid"], "name": rp["name"], "generation": rp["generation"]}
     mv = request.context["mv"]
     links = [
@@ -83,12 +83,15 @@ def create_provider(request: Request) -> Response:
         )
     parent = data.get("parent_provider_uuid")
     parent = normal_uuid(parent) if parent else None
-    if parent and parent not in store.providers:
+    failed = f'Unable to create resource provider "{name}", {rp_uuid}: Object action create failed because: '
+    if parent == rp_uuid:
         raise error(
             400,
-            f'Unable to create resource provider "{name}", {rp_uuid}: Object action create failed because: '
-            "parent provider UUID does not exist.",
+            failed + "parent provider UUID cannot be same as UUID. "
+            "Please set parent provider UUID to None if there is no parent.",
         )
+    if parent and parent not in store.providers:
+        raise error(400, failed + "parent provider UUID does not exist.")
     rp = store.add_provider(rp_uuid, name, {}, parent=parent)
     location = f"{request.base_url}/resource_providers/{rp_uuid}"
     resp = reply(request, 200, view(request, rp)) if mv >= (1, 20) else reply(request, 201)
@@ -135,7 +138,9 @@ def update_provider(request: Request) -> Response:
 @route("DELETE", "/resource_providers/{uuid}")
 def delete_provider(request: Request) -> Response:
     store = store_of(request)
-    rp = provider(request, store)
+    rp = store.providers.get(request.params["uuid"])
+    if rp is None:
+        raise error(404, f"No resource provider with uuid {request.params['uuid']} found for delete")
     if store.consumers_of[rp["uuid"]]:
         raise error(
             409,

@@ -3,17 +3,15 @@ ones (POST, PUT to rename before 1.7 or to create from 1.7, DELETE)."""
 
 from __future__ import annotations
 
-import re
-
 from vigil_twin.http import Request, Response
 
 from . import schemas
-from .api import body, error, reply, route, store_of
+from .api import body, error, link, reply, require_json, route, store_of, validate
 from .store import STANDARD_CLASSES
 
 
 def _view(request: Request, name: str) -> dict:
-    return {"name": name, "links": [{"rel": "self", "href": f"{request.base_url}/resource_classes/{name}"}]}
+    return {"name": name, "links": [{"rel": "self", "href": link(request, f"/resource_classes/{name}")}]}
 
 
 def _existing(request: Request) -> str:
@@ -51,29 +49,28 @@ def create_resource_class(request: Request) -> Response:
     return resp
 
 
-@route("PUT", "/resource_classes/{name}", since=(1, 2))
+@route("PUT", "/resource_classes/{name}", since=(1, 2), json_body=False)
 def put_resource_class(request: Request) -> Response:
     """Before 1.7 a rename (body {"name": new}); from 1.7 create-or-confirm, no body."""
     store = store_of(request)
     if request.context["mv"] < (1, 7):
-        old = _existing(request)
+        require_json(request)
         new = body(request, schemas.RESOURCE_CLASS)["name"]
-        if new in store.resource_classes:
-            raise error(409, f"Resource class already exists: {new}")
+        old = _existing(request)
         if old in STANDARD_CLASSES:
             raise error(400, f"Cannot update standard resource class {old}")
+        if new in store.resource_classes:
+            raise error(409, f"Resource class already exists: {new}")
         store.resource_classes[store.resource_classes.index(old)] = new
         for rp in store.providers.values():
             if old in rp["inventories"]:
                 rp["inventories"][new] = rp["inventories"].pop(old)
         return reply(request, 200, _view(request, new))
-    name = request.params["name"]
-    if len(name) > 255 or not re.fullmatch(schemas.CUSTOM_PATTERN, name):
-        raise error(400, f"JSON does not validate: '{name}' does not match '{schemas.CUSTOM_PATTERN}'")
+    name = validate({"name": request.params["name"]}, schemas.RESOURCE_CLASS)["name"]
     existed = name in store.resource_classes
     if not existed:
         store.resource_classes.append(name)
-    resp = reply(request, 204 if existed else 201)
+    resp = reply(request, 204 if existed else 201, cache_headers=False)
     resp.headers["Location"] = f"{request.base_url}/resource_classes/{name}"
     return resp
 

@@ -147,6 +147,7 @@ class PlacementStore:
                     )
 
     def _apply(self, consumer: str, sign: int) -> None:
+        """Add (+1) or take away (-1) a consumer's allocations from the usages; no generation moves."""
         record = self.allocations.get(consumer)
         if not record:
             return
@@ -158,7 +159,6 @@ class PlacementStore:
                 self.consumers_of[rp_uuid].add(consumer)
             else:
                 self.consumers_of[rp_uuid].discard(consumer)
-            self.providers[rp_uuid]["generation"] += 1
 
     def put_allocations(
         self,
@@ -170,14 +170,18 @@ class PlacementStore:
         check: bool = True,
     ) -> None:
         """Replace a consumer's allocations (empty dict deletes), enforcing capacity.
-        A new consumer's generation is 1 after its first write (Placement creates it at 0
-        and bumps it with the write), then +1 per write."""
+
+        As Placement's replace_all: the providers written to (or, for an empty write, the ones
+        emptied) move their generation once; a provider the consumer merely leaves does not. A new
+        consumer's generation is 1 after its first write (created at 0, bumped by the write)."""
         allocations = {rp: {rc: int(n) for rc, n in res.items() if n} for rp, res in allocations.items()}
         allocations = {rp: res for rp, res in allocations.items() if res}
         if check:
             self.check(allocations, replacing=consumer)
         old = self.allocations.get(consumer)
         self._apply(consumer, -1)
+        for rp_uuid in allocations or (old or {}).get("allocations", {}):
+            self.providers[rp_uuid]["generation"] += 1
         if not allocations:
             self.allocations.pop(consumer, None)
             return
@@ -191,6 +195,7 @@ class PlacementStore:
         self._apply(consumer, +1)
 
     def delete_allocations(self, consumer: str) -> bool:
+        """DELETE /allocations/{consumer}: Placement's delete_all moves no provider generation."""
         if consumer not in self.allocations:
             return False
         self._apply(consumer, -1)
@@ -274,10 +279,7 @@ def restore(cloud: Any, store: PlacementStore, data: dict[str, Any]) -> Placemen
         added["generation"] = rp["generation"]
         added["parent_provider_uuid"] = rp.get("parent_provider_uuid")
         added["root_provider_uuid"] = rp.get("root_provider_uuid", rp["uuid"])
-    generations = {u: rp["generation"] for u, rp in new.providers.items()}
     for consumer, record in (data.get("allocations") or {}).items():
         new.allocations[consumer] = copy.deepcopy(record)
         new._apply(consumer, +1)
-    for u, generation in generations.items():  # replaying allocations is not a write
-        new.providers[u]["generation"] = generation
     return new

@@ -57,7 +57,7 @@ def show_trait(request: Request) -> Response:
     return reply(request, 204)
 
 
-@route("PUT", "/traits/{name}", since=(1, 6))
+@route("PUT", "/traits/{name}", since=(1, 6), json_body=False)
 def put_trait(request: Request) -> Response:
     store = store_of(request)
     name = request.params["name"]
