@@ -14,9 +14,9 @@ def test_filters(twin):
     names = lambda r: sorted(p["name"] for p in r.json()["resource_providers"])  # noqa: E731
     assert len(api.get("/resource_providers", service="placement").json()["resource_providers"]) == 9
     assert names(api.get("/resource_providers?name=compute-1", service="placement")) == ["compute-1"]
-    # resources= needs 1.4: ignored before, honoured after
+    # resources= needs 1.4: refused before (Placement's query schema has no such key), honoured after
     big = "/resource_providers?resources=MEMORY_MB:150000"
-    assert len(names(api.get(big, service="placement", mv="1.3"))) == 9
+    assert api.get(big, service="placement", mv="1.3").status_code == 400
     assert names(api.get(big, service="placement", mv="1.4")) == ["compute-10"]
     assert names(api.get("/resource_providers?resources=PCPU:4", service="placement", mv="1.4")) == ["compute-5"]
     # required traits (1.18), negative traits
@@ -98,13 +98,14 @@ def test_allocations_capacity_and_consumer_generation(twin):
     }
     assert api.put(f"/allocations/{consumer}", body, service="placement", mv="1.28").status_code == 204
     got = api.get(f"/allocations/{consumer}", service="placement", mv="1.28").json()
-    assert got["consumer_generation"] == 0 and got["allocations"][rp]["resources"] == {"MEMORY_MB": 1024}
+    # Placement creates the consumer at generation 0 and the write bumps it: a new consumer reads 1
+    assert got["consumer_generation"] == 1 and got["allocations"][rp]["resources"] == {"MEMORY_MB": 1024}
     assert (
         api.put(f"/allocations/{consumer}", body, service="placement", mv="1.28").status_code == 409
     )  # stale generation
-    too_much = dict(body, consumer_generation=0, allocations={rp: {"resources": {"MEMORY_MB": 10**6}}})
+    too_much = dict(body, consumer_generation=1, allocations={rp: {"resources": {"MEMORY_MB": 10**6}}})
     r = api.put(f"/allocations/{consumer}", too_much, service="placement", mv="1.28")
-    assert r.status_code == 400  # beyond max_unit
+    assert r.status_code == 409 and "violate inventory constraints" in r.json()["errors"][0]["detail"]  # max_unit
     too_much["allocations"][rp]["resources"]["MEMORY_MB"] = 130000
     r = api.put(f"/allocations/{consumer}", too_much, service="placement", mv="1.28")
     assert r.status_code == 409 and "exceed the capacity" in r.json()["errors"][0]["detail"]
@@ -235,3 +236,151 @@ def test_allocation_candidates_refusals(twin):
     assert "not supported by the twin" in _candidates(api, "resources=VCPU:1&resources1=VCPU:1", "1.29").text
     counted = {(r["service"], r["path"]): r["count"] for r in twin.cloud.requests.summary()["requests"]}
     assert counted[("placement", "/placement/allocation_candidates")] == 3 + len(bad)
+
+
+# -- issue 16: what a writer sees, as Placement 16.0.0 answers ------------------------------
+def _p(api, method, path, mv="1.39", body=None, **kw):
+    return api.call(method, path, mv=mv, service="placement", body=body, **kw)
+
+
+def test_parent_set_and_changed_from_1_14_rename_keeps_generation(twin):
+    api = Api(twin)
+    root = _p(api, "POST", "/resource_providers", body={"name": "root-a"}).json()
+    other = _p(api, "POST", "/resource_providers", body={"name": "root-b"}).json()
+    child = _p(api, "POST", "/resource_providers", body={"name": "child"}).json()
+    # 1.14+: a root gets a parent; the answer and a later read show the tree
+    r = _p(
+        api, "PUT", f"/resource_providers/{child['uuid']}", body={"name": "child", "parent_provider_uuid": root["uuid"]}
+    )
+    assert r.status_code == 200 and r.json()["parent_provider_uuid"] == root["uuid"]
+    got = _p(api, "GET", f"/resource_providers/{child['uuid']}").json()
+    assert (got["parent_provider_uuid"], got["root_provider_uuid"]) == (root["uuid"], root["uuid"])
+    # re-parenting is refused before 1.37 and allowed from it; the subtree follows its new root
+    body = {"name": "child", "parent_provider_uuid": other["uuid"]}
+    r = _p(api, "PUT", f"/resource_providers/{child['uuid']}", mv="1.36", body=body)
+    assert r.status_code == 400 and "re-parenting a provider is not currently allowed" in r.text
+    assert _p(api, "PUT", f"/resource_providers/{child['uuid']}", mv="1.37", body=body).status_code == 200
+    assert _p(api, "GET", f"/resource_providers/{child['uuid']}").json()["root_provider_uuid"] == other["uuid"]
+    # a loop is refused; before 1.14 the field is not part of the schema
+    r = _p(
+        api,
+        "PUT",
+        f"/resource_providers/{other['uuid']}",
+        body={"name": "root-b", "parent_provider_uuid": child["uuid"]},
+    )
+    assert r.status_code == 400 and "creating loop" in r.text
+    r = _p(api, "PUT", f"/resource_providers/{child['uuid']}", mv="1.13", body=body)
+    assert r.status_code == 400 and "JSON does not validate" in r.text
+    # a rename or re-parent does not move the generation (Placement bumps it for inventory,
+    # traits, aggregates and allocations only)
+    r = _p(api, "PUT", f"/resource_providers/{child['uuid']}", body={"name": "renamed"})
+    assert r.json()["generation"] == child["generation"] == 0 and r.json()["name"] == "renamed"
+
+
+def test_inventory_and_allocation_statuses(twin):
+    api = Api(twin)
+    rp = _p(api, "POST", "/resource_providers", body={"name": "inv-rp"}).json()["uuid"]
+    # single-inventory create (POST), with Placement's defaults (max_unit: 2**31 - 1)
+    r = _p(
+        api,
+        "POST",
+        f"/resource_providers/{rp}/inventories",
+        body={"resource_class": "VCPU", "total": 8, "step_size": 2},
+    )
+    assert r.status_code == 201 and r.headers["Location"].endswith(f"/resource_providers/{rp}/inventories/VCPU")
+    assert r.json()["max_unit"] == 2147483647 and r.json()["resource_provider_generation"] == 1
+    # an unknown resource class is 400 (inventory and allocation), inventory violations 409
+    r = _p(api, "POST", f"/resource_providers/{rp}/inventories", body={"resource_class": "CUSTOM_NOPE", "total": 1})
+    assert r.status_code == 400 and "No such resource class CUSTOM_NOPE" in r.text
+    consumer = "22222222-3333-4444-5555-666666666666"
+    base = {"project_id": "p", "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"}
+
+    def alloc(resources):
+        return _p(api, "PUT", f"/allocations/{consumer}", body=dict(base, allocations={rp: {"resources": resources}}))
+
+    assert alloc({"CUSTOM_NOPE": 1}).status_code == 400
+    assert alloc({"MEMORY_MB": 1}).status_code == 409  # no such inventory on the provider
+    for bad in ({"VCPU": 3}, {"VCPU": 10}):  # step_size, capacity
+        assert alloc(bad).status_code == 409, bad
+    assert alloc({"VCPU": 2}).status_code == 204
+    # the dashless form of a consumer uuid is the same consumer
+    got = _p(api, "GET", f"/allocations/{consumer.replace('-', '')}").json()
+    assert got["consumer_generation"] == 1 and got["allocations"][rp]["resources"] == {"VCPU": 2}
+    # delete-all inventories (1.5+) refused while in use, 405 before 1.5
+    assert _p(api, "DELETE", f"/resource_providers/{rp}/inventories", mv="1.4").status_code == 405
+    r = _p(api, "DELETE", f"/resource_providers/{rp}/inventories")
+    assert r.status_code == 409 and r.json()["errors"][0]["code"] == "placement.inventory.inuse"
+    assert _p(api, "DELETE", f"/allocations/{consumer}").status_code == 204
+    assert _p(api, "DELETE", f"/resource_providers/{rp}/inventories").status_code == 204
+    assert _p(api, "GET", f"/resource_providers/{rp}/inventories").json()["inventories"] == {}
+
+
+def test_malformed_bodies_are_400_not_500(twin):
+    api = Api(twin)
+    rp = _rp(twin, "compute-8")
+    consumer = "33333333-4444-5555-6666-777777777777"
+    for body in (
+        {"allocations": [{"resource_provider": {}, "resources": {"VCPU": 1}}]},  # no uuid
+        {"allocations": [{"resources": {"VCPU": 1}}]},  # no provider
+        {"allocations": [{"resource_provider": {"uuid": rp}, "resources": {"VCPU": "1"}}]},
+        {"allocations": {rp: {"resources": {"VCPU": 1}}}},  # 1.12 form at 1.10
+        {"allocations": []},
+    ):
+        r = _p(api, "PUT", f"/allocations/{consumer}", mv="1.10", body=body)
+        assert r.status_code == 400 and "JSON does not validate" in r.json()["errors"][0]["detail"], body
+    r = _p(api, "POST", "/resource_providers", body={"name": "x", "colour": "blue"})
+    assert r.status_code == 400 and "Additional properties are not allowed" in r.text
+    r = api.call("PUT", f"/allocations/{consumer}", service="placement", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+    r = _p(api, "PUT", "/allocations/not-a-uuid", body={"allocations": []})
+    assert r.status_code == 400 and "Malformed consumer_uuid" in r.text
+
+
+def test_standard_traits_and_classes_are_openstacks_custom_ones_come_and_go(twin):
+    import os_resource_classes
+    import os_traits
+
+    api = Api(twin)
+    traits = set(_p(api, "GET", "/traits").json()["traits"])
+    assert set(os_traits.get_traits()) <= traits and "MISC_SHARES_VIA_AGGREGATE" in traits
+    classes = [c["name"] for c in _p(api, "GET", "/resource_classes").json()["resource_classes"]]
+    assert classes == list(os_resource_classes.STANDARDS)
+    # custom resource classes: POST, PUT (1.7 create-or-confirm), DELETE; standard ones stay
+    assert _p(api, "POST", "/resource_classes", body={"name": "CUSTOM_GPU"}).status_code == 201
+    assert _p(api, "POST", "/resource_classes", body={"name": "CUSTOM_GPU"}).status_code == 409
+    assert _p(api, "PUT", "/resource_classes/CUSTOM_FPGA").status_code == 201
+    assert _p(api, "PUT", "/resource_classes/CUSTOM_FPGA").status_code == 204
+    assert _p(api, "DELETE", "/resource_classes/CUSTOM_GPU").status_code == 204
+    assert _p(api, "DELETE", "/resource_classes/VCPU").status_code == 400
+    assert _p(api, "GET", "/resource_classes/CUSTOM_GPU").status_code == 404
+    # resource classes are 1.2+: before, the route is unknown
+    assert _p(api, "GET", "/resource_classes", mv="1.1").status_code == 404
+    # traits: delete a custom one (404 when gone, 409 in use, 400 standard)
+    rp = _rp(twin, "compute-8")
+    assert _p(api, "PUT", "/traits/CUSTOM_RACK_A").status_code == 201
+    gen = _p(api, "GET", f"/resource_providers/{rp}/traits").json()["resource_provider_generation"]
+    mine = _p(api, "GET", f"/resource_providers/{rp}/traits").json()["traits"]
+    body = {"traits": [*mine, "CUSTOM_RACK_A", "MISC_SHARES_VIA_AGGREGATE"], "resource_provider_generation": gen}
+    assert _p(api, "PUT", f"/resource_providers/{rp}/traits", body=body).status_code == 200
+    assert _p(api, "DELETE", "/traits/CUSTOM_RACK_A").status_code == 409
+    assert _p(api, "DELETE", "/traits/COMPUTE_NODE").status_code == 400
+    body = {"traits": mine, "resource_provider_generation": gen + 1}
+    assert _p(api, "PUT", f"/resource_providers/{rp}/traits", body=body).status_code == 200
+    assert _p(api, "DELETE", "/traits/CUSTOM_RACK_A").status_code == 204
+    assert _p(api, "GET", "/traits/CUSTOM_RACK_A").status_code == 404
+
+
+def test_provider_uuid_normalised_and_unknown_route_answers_as_placement(twin):
+    api = Api(twin)
+    dashed = "2290d4af-9e6e-400b-9d65-1ee01376f71a"
+    assert (
+        _p(api, "POST", "/resource_providers", body={"name": "d", "uuid": dashed.replace("-", "")}).json()["uuid"]
+        == dashed
+    )
+    r = _p(api, "POST", "/resource_providers", body={"name": "e", "uuid": dashed})
+    assert r.status_code == 409 and f"uuid: {dashed} already exists" in r.text
+    r = _p(api, "POST", "/reshaper", body={})
+    assert r.status_code == 404 and r.json()["errors"][0]["title"] == "Not Found"
+    assert r.headers["OpenStack-API-Version"] == "placement 1.39"
+    r = _p(api, "PATCH", f"/resource_providers/{dashed}")
+    assert r.status_code == 405 and set(r.headers["Allow"].split(", ")) == {"GET", "PUT", "DELETE"}

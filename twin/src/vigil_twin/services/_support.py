@@ -1,4 +1,4 @@
-"""Helpers shared by the twin's non-core services (Cinder, Ironic, Glance, Neutron, MAAS, metrics).
+"""Helpers shared by the twin's services (microversions, arguments, paging, topology checks).
 
 Not a service itself (``load_services`` only imports the modules it lists).
 """
@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
+
+import microversion_parse
 
 from vigil_twin.errors import TopologyError
 from vigil_twin.http import HTTPError, Request, Router
@@ -192,8 +194,16 @@ def truthy(value: str | None) -> bool:
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    major, _, minor = text.strip().partition(".")
-    return int(major), int(minor or 0)
+    """``"X.Y"`` -> (X, Y) with microversion-parse's rules (ValueError when malformed)."""
+    try:
+        version = microversion_parse.parse_version_string(text)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    return version.major, version.minor
+
+
+INVALID_VERSION = "API Version String {raw} is of invalid format. Must be of format MajorNum.MinorNum."
+UNSUPPORTED_VERSION = "Version {raw} is not supported by the API. Minimum is {minimum} and maximum is {maximum}."
 
 
 def microversion(
@@ -204,29 +214,26 @@ def microversion(
     maximum: str,
     default: str,
     error: Callable[[int, str], HTTPError],
+    invalid: str = INVALID_VERSION,
+    unsupported: str = UNSUPPORTED_VERSION,
 ) -> tuple[int, int]:
-    """Requested microversion from ``OpenStack-API-Version: <type> X.Y`` or the legacy header; 406 when out of range."""
-    raw = None
-    header = request.header("openstack-api-version")
-    if header:
-        for part in header.split(","):
-            bits = part.strip().split()
-            if len(bits) == 2 and bits[0].lower() == service_type:
-                raw = bits[1]
-    if raw is None and legacy_header:
-        raw = request.header(legacy_header)
+    """The twin's one microversion parser: ``OpenStack-API-Version: <type> X.Y`` (or the legacy
+    header) read by microversion-parse; `default` when absent, 400 `invalid` when malformed,
+    406 `unsupported` when out of range (texts formatted with raw, minimum, maximum)."""
+    legacy = [legacy_header] if legacy_header else None
+    raw = microversion_parse.get_version(request.headers, service_type, legacy_headers=legacy)
     if raw is None:
         return parse_version(default)
-    if raw.strip().lower() == "latest":
+    raw = raw.strip()
+    if raw.lower() == "latest":
         return parse_version(maximum)
+    texts = {"raw": raw, "minimum": minimum, "maximum": maximum}
     try:
         wanted = parse_version(raw)
     except ValueError:
-        raise error(
-            400, f"API Version String {raw} is of invalid format. Must be of format MajorNum.MinorNum."
-        ) from None
+        raise error(400, invalid.format(**texts)) from None
     if not parse_version(minimum) <= wanted <= parse_version(maximum):
-        raise error(406, f"Version {raw} is not supported by the API. Minimum is {minimum} and maximum is {maximum}.")
+        raise error(406, unsupported.format(**texts))
     return wanted
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from vigil_twin.http import HTTPError, Request, Response, Router
 from vigil_twin.services import Service, host_fit
+from vigil_twin.services._support import microversion
 from vigil_twin.services.placement import PlacementError
 from vigil_twin.topology import SERVER_STATES, flavor_resources, stable_uuid, validate_topology
 
@@ -611,43 +612,8 @@ def embedded_flavor(f: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- microversions and request helpers -------------------------------------------------------
-def _parse_mv(raw: str) -> tuple[int, int]:
-    raw = raw.strip()
-    if raw.lower() == "latest":
-        return MAX_MV
-    try:
-        major, minor = (int(x) for x in raw.split("."))
-    except ValueError:
-        raise fault(
-            400, f"API Version String {raw} is of invalid format. Must be of format MajorNum.MinorNum."
-        ) from None
-    return major, minor
-
-
 def negotiate(request: Request) -> tuple[int, int]:
-    raw = None
-    header = request.header("openstack-api-version")
-    if header:
-        for part in header.split(","):
-            bits = part.strip().split()
-            if len(bits) == 2 and bits[0].lower() == "compute":
-                raw = bits[1]
-    if raw is None:
-        raw = request.header("x-openstack-nova-api-version")
-    if raw is None:
-        return MIN_MV
-    mv = _parse_mv(raw)
-    if not MIN_MV <= mv <= MAX_MV:
-        raise HTTPError(
-            406,
-            {
-                "computeFault": {
-                    "code": 406,
-                    "message": f"Version {raw} is not supported by the API. Minimum is 2.1 and maximum is 2.96.",
-                }
-            },
-        )
-    return mv
+    return microversion(request, "compute", "x-openstack-nova-api-version", "2.1", "2.96", "2.1", fault)
 
 
 def _store(request: Request) -> ComputeStore:
