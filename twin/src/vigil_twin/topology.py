@@ -77,6 +77,7 @@ DEFAULT_TIMING = {
     "cold_migration_base_seconds": 8.0,
     "cold_migration_seconds_per_gb": 1.0,
     "power_seconds": 2.0,  # os-stop / os-start
+    "boot_seconds": 3.0,  # POST /servers: BUILD -> ACTIVE
 }
 BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

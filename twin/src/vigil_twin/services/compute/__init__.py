@@ -28,13 +28,17 @@ from vigil_twin.services import Service
 from vigil_twin.services.compute import (  # noqa: F401  (importing registers the routes)
     aggregates,
     compute_services,
+    diagnostics,
     flavors,
     hypervisors,
     instance_actions,
+    keypairs,
     migrations,
+    quotas,
     server_actions,
     server_groups,
     servers,
+    usage,
 )
 from vigil_twin.services.compute.api import compute_router
 from vigil_twin.services.compute.state import load, restore, snapshot

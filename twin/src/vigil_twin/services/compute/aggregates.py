@@ -71,7 +71,7 @@ def list_azs_detail(request: Request) -> Response:
         zone["hosts"].setdefault(svc["host"], {})[svc["binary"]] = {
             "available": view["state"] == "up",
             "active": view["status"] == "enabled",
-            "updated_at": svc["updated_at"],
+            "updated_at": view["updated_at"],
         }
         if view["state"] == "up" and view["status"] == "enabled":
             zone["zoneState"]["available"] = True

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timezone
 from typing import Any
 
 from vigil_twin.http import Request, Response
 from vigil_twin.services.compute.api import body_bool, compute_store, fault, require_admin, route
 from vigil_twin.services.compute.store import ComputeStore
 
-
 # -- services -------------------------------------------------------------------------------
+REPORT_INTERVAL = 10  # Nova's [DEFAULT] report_interval: an up service heartbeats every 10 s
+
+
+def last_report(svc: dict[str, Any], state: str) -> str:
+    """When the service last reported: the last heartbeat while it is up; frozen once it is down."""
+    if state != "up":
+        return svc["updated_at"]
+    now = time.time()
+    return datetime.fromtimestamp(now - now % REPORT_INTERVAL, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def service_view(store: ComputeStore, svc: dict[str, Any], mv: tuple[int, int]) -> dict[str, Any]:
     node = store.nodes.get(svc["host"]) if svc["binary"] == "nova-compute" else None
     if node is not None:
@@ -28,7 +40,7 @@ def service_view(store: ComputeStore, svc: dict[str, Any], mv: tuple[int, int]) 
         "zone": node["az"] if node is not None else "internal",
         "status": status,
         "state": state,
-        "updated_at": svc["updated_at"],
+        "updated_at": last_report(svc, state),
         "disabled_reason": reason,
     }
     if mv >= (2, 11):

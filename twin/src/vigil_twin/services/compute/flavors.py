@@ -1,11 +1,13 @@
-"""Flavors and their extra specs."""
+"""Flavors and their extra specs: list (Nova's default order, flavorid ascending; limit, marker,
+minDisk, minRam), show, create (admin)."""
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from typing import Any
 
 from vigil_twin.http import Request, Response
-from vigil_twin.services.compute.api import compute_store, fault, route
+from vigil_twin.services.compute.api import compute_store, fault, limit_arg, next_href, require_admin, route
 from vigil_twin.services.compute.store import ComputeStore
 
 
@@ -37,22 +39,100 @@ def _flavor_view(f: dict[str, Any], mv: tuple[int, int], base: str, detail: bool
     return v
 
 
+def _min_filter(request: Request, name: str) -> int:
+    raw = request.arg(name)
+    if raw is None or raw == "":
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise fault(400, f"Invalid {name} filter [{raw}]") from None
+
+
+def _list_flavors(request: Request, detail: bool) -> Response:
+    store = compute_store(request)
+    min_disk, min_ram = _min_filter(request, "minDisk"), _min_filter(request, "minRam")
+    rows = sorted(
+        (f for f in store.flavors.values() if f["disk"] >= min_disk and f["ram"] >= min_ram), key=lambda f: f["id"]
+    )
+    limit = limit_arg(request)
+    marker = request.arg("marker")
+    start = 0
+    if marker:
+        idx = next((i for i, f in enumerate(rows) if f["id"] == marker), None)
+        if idx is None:
+            raise fault(400, f"marker [{marker}] not found")
+        start = idx + 1
+    rows = rows[start : start + limit]
+    mv = request.context["mv"]
+    body: dict[str, Any] = {"flavors": [_flavor_view(f, mv, request.base_url, detail) for f in rows]}
+    if rows and len(rows) == limit:
+        path = "/flavors/detail" if detail else "/flavors"
+        body["flavors_links"] = [{"rel": "next", "href": next_href(request, path, rows[-1]["id"])}]
+    return Response(200, body)
+
+
 @route("GET", "/flavors")
 def list_flavors(request: Request) -> Response:
-    store = compute_store(request)
-    return Response(
-        200,
-        {"flavors": [_flavor_view(f, request.context["mv"], request.base_url, False) for f in store.flavors.values()]},
-    )
+    return _list_flavors(request, detail=False)
 
 
 @route("GET", "/flavors/detail")
 def list_flavors_detail(request: Request) -> Response:
+    return _list_flavors(request, detail=True)
+
+
+def _size(body: dict[str, Any], key: str, minimum: int, default: int | None = None) -> int:
+    value = body.get(key, default)
+    if value is None:
+        raise fault(400, f"Invalid input for field/attribute flavor. Value: {key}. '{key}' is a required property")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise fault(
+            400, f"Invalid input for field/attribute {key}. Value: {value}. {value!r} is not of type 'integer'"
+        ) from None
+    if number < minimum:
+        raise fault(
+            400,
+            f"Invalid input for field/attribute {key}. Value: {value}. {value} is less than the minimum of {minimum}",
+        )
+    return number
+
+
+@route("POST", "/flavors")
+def create_flavor(request: Request) -> Response:
+    require_admin(request, "os_compute_api:os-flavor-manage:create")
     store = compute_store(request)
-    return Response(
-        200,
-        {"flavors": [_flavor_view(f, request.context["mv"], request.base_url, True) for f in store.flavors.values()]},
-    )
+    body = request.json.get("flavor") if isinstance(request.json, dict) else None
+    if not isinstance(body, dict):
+        raise fault(400, "Invalid input for field/attribute flavor. 'flavor' is a required property")
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise fault(400, f"Invalid input for field/attribute name. Value: {name}. 'name' must be 1 to 255 characters")
+    fid = body.get("id")
+    fid = str(uuidlib.uuid4()) if fid in (None, "auto") else str(fid)
+    if name in store.flavor_by_name:
+        raise fault(409, f"Flavor with name {name} already exists.")
+    if fid in store.flavors:
+        raise fault(409, f"Flavor with ID {fid} already exists.")
+    flavor = {
+        "name": name,
+        "id": fid,
+        "vcpus": _size(body, "vcpus", 1),
+        "ram": _size(body, "ram", 1),
+        "disk": _size(body, "disk", 0),
+        "ephemeral": _size(body, "OS-FLV-EXT-DATA:ephemeral", 0, 0),
+        "swap": _size(body, "swap", 0, 0),
+        "extra_specs": {},
+        "is_public": body.get("os-flavor-access:is_public", True) is not False,
+        "description": body.get("description") if request.context["mv"] >= (2, 55) else None,
+        "rxtx_factor": float(body.get("rxtx_factor", 1.0)),
+        "int_id": max((f["int_id"] for f in store.flavors.values()), default=0) + 1,
+    }
+    store.flavors[fid] = flavor
+    store.flavor_by_name[name] = fid
+    return Response(200, {"flavor": _flavor_view(flavor, request.context["mv"], request.base_url, True)})
 
 
 def _flavor(request: Request, store: ComputeStore) -> dict[str, Any]:

@@ -18,6 +18,9 @@ from vigil_twin.services.compute.api import (
 )
 from vigil_twin.services.compute.store import ComputeStore
 
+# what `uptime` prints on the host, which is what libvirt's driver reports
+UPTIME = " 10:00:00 up 42 days,  3:14,  0 users,  load average: 0.50, 0.40, 0.30"
+
 
 # -- hypervisors ----------------------------------------------------------------------------
 def _hypervisor_view(
@@ -74,7 +77,7 @@ def _hypervisor_view(
                 }
             )
         else:
-            v["uptime"] = " 10:00:00 up 42 days,  3:14,  0 users,  load average: 0.50, 0.40, 0.30"
+            v["uptime"] = UPTIME
     if with_servers:
         sids = sorted(store.by_host.get(node["hostname"], ()), key=store.pos.__getitem__)
         if sids or mv >= (2, 75):
@@ -157,10 +160,8 @@ def hypervisor_statistics(request: Request) -> Response:
     return Response(200, {"hypervisor_statistics": stats})
 
 
-@route("GET", "/os-hypervisors/{hypervisor_id}")
-def show_hypervisor(request: Request) -> Response:
-    require_admin(request, "os_compute_api:os-hypervisors:show")
-    store = compute_store(request)
+def _node(request: Request, store: ComputeStore) -> dict[str, Any]:
+    """The hypervisor named in the path: its integer id before 2.53, its uuid from 2.53."""
     mv = request.context["mv"]
     ref = request.params["hypervisor_id"]
     if mv >= (2, 53):
@@ -171,8 +172,27 @@ def show_hypervisor(request: Request) -> Response:
         node = store.node_by_id.get(ref) if ref.isdigit() else None
     if node is None:
         raise fault(404, f"Hypervisor with ID {ref} could not be found.")
+    return node
+
+
+@route("GET", "/os-hypervisors/{hypervisor_id}")
+def show_hypervisor(request: Request) -> Response:
+    require_admin(request, "os_compute_api:os-hypervisors:show")
+    store = compute_store(request)
+    mv = request.context["mv"]
+    node = _node(request, store)
     with_servers = mv >= (2, 53) and query_flag(request, "with_servers")
     return Response(200, {"hypervisor": _hypervisor_view(store, node, mv, True, with_servers)})
+
+
+@route("GET", "/os-hypervisors/{hypervisor_id}/uptime", max_mv=(2, 87))
+def hypervisor_uptime(request: Request) -> Response:
+    """Before 2.88 the uptime has its own route; from 2.88 it is part of the hypervisor's detail."""
+    require_admin(request, "os_compute_api:os-hypervisors:uptime")
+    store = compute_store(request)
+    node = _node(request, store)
+    view = _hypervisor_view(store, node, request.context["mv"], False, False)
+    return Response(200, {"hypervisor": dict(view, uptime=UPTIME)})
 
 
 @route("GET", "/os-hypervisors/{pattern}/servers", max_mv=(2, 52))

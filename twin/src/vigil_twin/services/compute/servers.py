@@ -1,17 +1,27 @@
-"""Servers: list (with Nova's filters and paging), show, volume attachments."""
+"""Servers: list (with Nova's filters and paging), show, create, delete, metadata, volume attachments."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import secrets
+import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
 
-from vigil_twin.http import Request, Response
+from vigil_twin.http import HTTPError, Request, Response
 from vigil_twin.services._support import truthy
-from vigil_twin.services.compute.api import compute_store, fault, limit_arg, next_href, route, server_or_404
-from vigil_twin.services.compute.store import ComputeStore
+from vigil_twin.services.compute.api import (
+    compute_store,
+    fault,
+    limit_arg,
+    next_href,
+    now_iso,
+    route,
+    server_or_404,
+)
+from vigil_twin.services.compute.store import ComputeStore, server_record
 from vigil_twin.topology import stable_uuid
 
 
@@ -46,7 +56,7 @@ def render_server(
         "flavor": flavor,
         "created": s["created"],
         "updated": s["updated"],
-        "addresses": s["addresses"],
+        "addresses": store.addresses(s),
         "accessIPv4": "",
         "accessIPv6": "",
         "links": links,
@@ -92,8 +102,12 @@ def render_server(
         v["trusted_image_certificates"] = None
     if mv >= (2, 73):
         v["locked_reason"] = s["locked_reason"] if s["locked"] else None
+    if mv >= (2, 71):
+        v["server_groups"] = list(s["server_groups"])
     if mv >= (2, 96):
         v["pinned_availability_zone"] = None
+    if s.get("fault"):  # a failed build: Nova shows the fault (details only to admins)
+        v["fault"] = dict(s["fault"], details="") if admin else dict(s["fault"])
     return v
 
 
@@ -285,3 +299,143 @@ def volume_attachments(request: Request) -> Response:
             item["bdm_uuid"] = stable_uuid("bdm", f"{server['id']}:{vid}")
         items.append(item)
     return Response(200, {"volumeAttachments": items})
+
+
+# -- create and delete -------------------------------------------------------------------------
+def _create_error(field: str, detail: str) -> HTTPError:
+    return fault(400, f"Invalid input for field/attribute {field}. {detail}")
+
+
+def _requested_networks(store: ComputeStore, body: dict[str, Any], mv: tuple[int, int]) -> list[str | None]:
+    """Network ids to give the server one port each: `None` is the first network ("auto")."""
+    nets = body.get("networks")
+    if nets is None:
+        if mv >= (2, 37):
+            raise _create_error("server", "Value: networks. 'networks' is a required property")
+        return [None]
+    if nets in ("auto", "none"):
+        if mv < (2, 37):
+            raise _create_error("networks", f"Value: {nets}. {nets!r} is not of type 'array'")
+        return [None] if nets == "auto" else []
+    if not isinstance(nets, list):
+        raise _create_error("networks", f"Value: {nets}. {nets!r} is not of type 'array'")
+    network = store.cloud.stores.get("network")
+    out: list[str | None] = []
+    for entry in nets:
+        if not isinstance(entry, dict) or "uuid" not in entry:
+            raise fault(400, "The twin books a port per network uuid only (networks: [{uuid: ...}], auto or none).")
+        if network is not None and entry["uuid"] not in network.networks:
+            raise fault(400, f"Network {entry['uuid']} could not be found.")
+        out.append(entry["uuid"])
+    return out
+
+
+@route("POST", "/servers")
+def create_server(request: Request) -> Response:
+    """Boot a server: scheduled at once through the twin's Placement (see ComputeStore.boot); 202
+    with BUILD, ACTIVE after the topology's ``boot_seconds``, ERROR when no host fits."""
+    store = compute_store(request)
+    mv = request.context["mv"]
+    body = request.json.get("server") if isinstance(request.json, dict) else None
+    if not isinstance(body, dict):
+        raise fault(400, "Invalid input for field/attribute server. 'server' is a required property")
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise _create_error("name", f"Value: {name}. 'name' must be a non-empty string of at most 255 characters")
+    ref = str(body.get("flavorRef") or "").rstrip("/").rsplit("/", 1)[-1]
+    if not ref:
+        raise _create_error("server", "Value: flavorRef. 'flavorRef' is a required property")
+    flavor = store.flavors.get(ref)
+    if flavor is None:
+        raise fault(400, f"Flavor {ref} could not be found.")
+    image = str(body.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
+    bdm = body.get("block_device_mapping_v2") or []
+    boot_from_volume = not image and any(isinstance(b, dict) and b.get("boot_index") in (0, "0") for b in bdm)
+    if not image and not boot_from_volume:
+        raise fault(
+            400,
+            "Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.",
+        )
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _create_error("metadata", f"Value: {metadata}. Metadata values must be strings")
+    key_name = body.get("key_name")
+    if key_name is not None and key_name not in store.key_names():
+        raise fault(400, "Invalid key_name provided.")
+    az = body.get("availability_zone") or None
+    if az is not None and az not in {n["az"] for n in store.nodes.values()}:
+        raise fault(400, "The requested availability zone is not available")
+    outer = request.json
+    hints = outer.get("os:scheduler_hints") or outer.get("OS-SCH-HNT:scheduler_hints") or {}
+    groups = [hints["group"]] if isinstance(hints, dict) and hints.get("group") else []
+    for gid in groups:
+        if gid not in store.groups:
+            raise fault(400, f"Invalid server group {gid}")
+    networks = _requested_networks(store, body, mv)
+    ctx = request.context
+    sid = str(uuidlib.uuid4())
+    entry = {
+        "id": sid,
+        "name": name,
+        "status": "BUILD",
+        "project_id": ctx.get("project_id"),
+        "user_id": ctx.get("user_id"),
+        "volumes": [],
+        "cpu_util_pct": 0.0,
+        "ram_util_pct": 0.0,
+        "image": image or "",
+        "boot_from_volume": boot_from_volume,
+        "locked": False,
+        "locked_reason": None,
+        "metadata": metadata,
+        "tags": list(body.get("tags") or []) if mv >= (2, 52) else [],
+        "created": now_iso(),
+        "key_name": key_name,
+        "description": body.get("description") if mv >= (2, 19) else None,
+        "ports": [],
+    }
+    server = server_record(entry, flavor, groups, [], store.next_instance)
+    store.next_instance += 1
+    server["launched_at"] = None
+    store.boot(server, az, networks)
+    base = request.base_url
+    view = {
+        "id": sid,
+        "links": [
+            {"rel": "self", "href": f"{base}/v2.1/servers/{sid}"},
+            {"rel": "bookmark", "href": f"{base}/servers/{sid}"},
+        ],
+        "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": "default"}],
+        "adminPass": secrets.token_urlsafe(9),
+    }
+    return Response(202, {"server": view}, {"Location": f"{base}/v2.1/servers/{sid}"})
+
+
+@route("DELETE", "/servers/{server_id}")
+def delete_server(request: Request) -> Response:
+    store = compute_store(request)
+    server = server_or_404(request, store)
+    if server["locked"] and not request.context.get("is_admin"):
+        raise fault(409, f"Instance {server['id']} is locked")
+    if server["task_state"] not in (None, "spawning"):
+        # Nova would delete it anyway; the twin refuses while a move is in flight (documented)
+        raise fault(409, f"Cannot 'delete' instance {server['id']} while it is in task_state {server['task_state']}")
+    store.delete(server)
+    return Response(204)
+
+
+# -- metadata (read-only) -------------------------------------------------------------------------
+@route("GET", "/servers/{server_id}/metadata")
+def server_metadata(request: Request) -> Response:
+    server = server_or_404(request, compute_store(request))
+    return Response(200, {"metadata": dict(server["metadata"])})
+
+
+@route("GET", "/servers/{server_id}/metadata/{key}")
+def server_metadata_item(request: Request) -> Response:
+    server = server_or_404(request, compute_store(request))
+    key = request.params["key"]
+    if key not in server["metadata"]:
+        raise fault(404, "Metadata item was not found")
+    return Response(200, {"meta": {key: server["metadata"][key]}})

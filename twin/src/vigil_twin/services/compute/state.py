@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import re
 import time
 from typing import Any
 
 from vigil_twin.services.compute.api import is_uuid
-from vigil_twin.services.compute.store import ComputeStore, embedded_flavor
-from vigil_twin.topology import SERVER_STATES, stable_uuid, validate_topology
+from vigil_twin.services.compute.keypairs import keypair_record
+from vigil_twin.services.compute.store import ComputeStore, server_record
+from vigil_twin.topology import stable_uuid, validate_topology
 
 
 # -- load, snapshot, restore ----------------------------------------------------------------
@@ -72,51 +72,12 @@ def load(cloud: Any, topology: dict[str, Any]) -> ComputeStore:
             attached.setdefault(str(v["attached_to"]), []).append(vid)
     for i, s in enumerate(t["servers"]):
         flavor = store.flavors[store.flavor_by_name[s["flavor"]]]
-        vm_state, power_state = SERVER_STATES[s["status"]]
         vols = [v if is_uuid(v) else stable_uuid("volume", v) for v in s["volumes"] if isinstance(v, str)]
         for vid in attached.get(s["name"], []) + attached.get(s["id"], []):
             if vid not in vols:
                 vols.append(vid)
-        server = {
-            "id": s["id"],
-            "name": s["name"],
-            "host": None,
-            "node": None,
-            "az": None,
-            "status": s["status"],
-            "task_state": None,
-            "vm_state": vm_state,
-            "power_state": power_state,
-            "flavor": embedded_flavor(flavor),
-            "flavor_id": flavor["id"],
-            "flavor_ref": flavor,
-            "project_id": s["project_id"],
-            "user_id": s["user_id"],
-            "volumes": vols,
-            "cpu_util_pct": s["cpu_util_pct"],
-            "ram_util_pct": s["ram_util_pct"],
-            "image": s["image"],
-            "boot_from_volume": s["boot_from_volume"],
-            "locked": s["locked"],
-            "locked_reason": s["locked_reason"],
-            "locked_by": "admin" if s["locked"] else None,
-            "metadata": dict(s["metadata"]),
-            "tags": list(s["tags"]),
-            "created": s["created"],
-            "updated": s["created"],
-            "launched_at": s["created"].replace("Z", ".000000"),
-            "server_groups": [group_by_name[g] for g in s["server_groups"]],
-            "key_name": s["key_name"],
-            "description": s["description"],
-            "instance_name": f"instance-{i + 1:08x}",
-            "reservation_id": f"r-{stable_uuid('reservation', s['id'])[:8]}",
-            "hostname": re.sub(r"[^a-z0-9-]", "-", s["name"].lower())[:63],
-            "addresses": s.get("addresses") or {},
-            "ports": list(s["ports"]),
-        }
-        store.servers[server["id"]] = server
-        store.server_by_name.setdefault(server["name"], server["id"])
-        store.by_project.setdefault(server["project_id"], set()).add(server["id"])
+        server = server_record(s, flavor, [group_by_name[g] for g in s["server_groups"]], vols, i + 1)
+        store.add_server(server)
         if s["host"] is not None:
             store.set_host(server, s["host"])
             placement.put_allocations(
@@ -126,10 +87,12 @@ def load(cloud: Any, topology: dict[str, Any]) -> ComputeStore:
                 server["user_id"],
                 check=False,
             )
-        for gid in server["server_groups"]:
-            store.groups[gid]["members"].append(server["id"])
     store.order = sorted(store.servers, key=lambda sid: (store.servers[sid]["created"], sid), reverse=True)
     store.pos = {sid: i for i, sid in enumerate(store.order)}
+    store.next_instance = len(t["servers"]) + 1
+    for s in store.servers.values():
+        if s["key_name"]:
+            store.keypairs.setdefault((s["user_id"], s["key_name"]), keypair_record(s["user_id"], s["key_name"], boot))
     store.check_violations()
     return store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid as uuidlib
 from collections.abc import Callable
@@ -39,6 +40,8 @@ class ComputeStore:
         self.by_project: dict[str, set[str]] = {}
         self._cache: dict[tuple, dict[str, tuple[str, bytes]]] = {}
         self._next_migration = 1
+        self.keypairs: dict[tuple[str, str], dict[str, Any]] = {}  # (user id, name) -> keypair
+        self.next_instance = 1  # instance-%08x names of servers booted through the API follow the topology's
         self.violations_seen = 0  # allocation-ratio violations observed after a move (must stay 0)
         self.refusals = 0
 
@@ -64,6 +67,47 @@ class ComputeStore:
         server["az"] = self.nodes[host]["az"] if host else server.get("az")
         if host is not None:
             self.by_host.setdefault(host, set()).add(server["id"])
+
+    def add_server(self, server: dict[str, Any], newest: bool = False) -> None:
+        """Index a server (name, project, host, groups); `newest`: first in Nova's default order."""
+        self.servers[server["id"]] = server
+        self.server_by_name.setdefault(server["name"], server["id"])
+        self.by_project.setdefault(server["project_id"], set()).add(server["id"])
+        if server["host"] is not None:
+            self.by_host.setdefault(server["host"], set()).add(server["id"])
+        for gid in server["server_groups"]:
+            self.groups[gid]["members"].append(server["id"])
+        if newest:
+            self.order.insert(0, server["id"])
+            self.pos = {sid: i for i, sid in enumerate(self.order)}
+
+    def remove_server(self, server: dict[str, Any]) -> None:
+        sid = server["id"]
+        self.set_host(server, None)
+        del self.servers[sid]
+        if self.server_by_name.get(server["name"]) == sid:
+            del self.server_by_name[server["name"]]
+            other = next((k for k, s in self.servers.items() if s["name"] == server["name"]), None)
+            if other:
+                self.server_by_name[server["name"]] = other
+        self.by_project.get(server["project_id"], set()).discard(sid)
+        for gid in server["server_groups"]:
+            members = self.groups[gid]["members"]
+            if sid in members:
+                members.remove(sid)
+        self.actions.pop(sid, None)
+        for cache in self._cache.values():
+            cache.pop(sid, None)
+        self.order.remove(sid)
+        self.pos = {k: i for i, k in enumerate(self.order)}
+
+    def key_names(self) -> set[str]:
+        return {name for _, name in self.keypairs}
+
+    def addresses(self, server: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """From the Neutron ports bound to the server, as Nova's network info cache has them."""
+        network = self.cloud.stores.get("network")
+        return network.addresses(server["id"]) if network is not None else server["addresses"]
 
     def node_state(self, node: dict[str, Any]) -> str:
         faults = self.cloud.faults
@@ -97,7 +141,8 @@ class ComputeStore:
         """Instance actions of a server, starting with its 'create' (made on first use: 50k
         records at load would cost memory for nothing)."""
         recs = self.actions.get(server["id"])
-        if not recs or recs[0]["action"] != "create":
+        # servers booted through the API start with an empty list and record their own create
+        if recs is None or (recs and recs[0]["action"] != "create"):
             launched = server["created"].replace("Z", ".000000")
             event = {
                 "event": "compute__do_build_and_run_instance",
@@ -178,12 +223,19 @@ class ComputeStore:
         return True
 
     def candidates(self, server: dict[str, Any], resources: dict[str, int]) -> list[str]:
-        src = self.nodes[server["host"]]
+        """Hosts a server could move to: its own AZ, not its own host."""
+        return self.hosts_for(server, resources, self.nodes[server["host"]]["az"], server["host"])
+
+    def hosts_for(
+        self, server: dict[str, Any], resources: dict[str, int], az: str | None, exclude: str | None = None
+    ) -> list[str]:
+        """Enabled, up hosts (in `az` when given) that keep the server's group policy and fit
+        `resources` in Placement, best first."""
         out = []
         for host, node in self.nodes.items():
-            if host == server["host"] or node["status"] != "enabled" or self.node_state(node) != "up":
+            if host == exclude or node["status"] != "enabled" or self.node_state(node) != "up":
                 continue
-            if node["az"] != src["az"] or not self._group_ok(server, host):
+            if (az is not None and node["az"] != az) or not self._group_ok(server, host):
                 continue
             try:
                 self.placement.check({node["uuid"]: resources})
@@ -510,6 +562,64 @@ class ComputeStore:
 
         self._later(self.timing["power_seconds"], done)
 
+    # -- boot and delete -------------------------------------------------------------
+    def boot(self, server: dict[str, Any], az: str | None, networks: list[str | None]) -> None:
+        """Schedule a new server as Nova's scheduler does (enabled, up hosts in its AZ that keep its
+        group's policy and fit in Placement; most free RAM first), claim its allocation, bind a port
+        per network and let it spawn. No host: the server goes to ERROR with Nova's fault."""
+        self.add_server(server, newest=True)
+        self.actions[server["id"]] = []
+        owner = {"user_id": server["user_id"], "project_id": server["project_id"]}
+        rec = self.record_action(server, "create", owner, "compute__do_build_and_run_instance", None)
+        resources = self.resources_for(server)
+        hosts = self.hosts_for(server, resources, az)
+        if not hosts:
+            self._fail_build(server, rec, "No valid host was found. There are not enough hosts available.")
+            return
+        node = self.nodes[hosts[0]]
+        self.placement.put_allocations(server["id"], {node["uuid"]: resources}, server["project_id"], server["user_id"])
+        self.set_host(server, hosts[0])
+        network = self.cloud.stores.get("network")
+        if network is not None:
+            for net_id in networks:
+                network.bind_new_port(server, net_id)
+        self.touch(server["id"])
+        sid = server["id"]
+
+        def spawned() -> None:
+            current = self.servers.get(sid)
+            if current is None or current["status"] != "BUILD":
+                return  # deleted meanwhile
+            current["launched_at"] = now_iso_us()
+            self._end_move(current, "ACTIVE")
+            self.finish_action(rec, True)
+
+        self._later(self.timing["boot_seconds"], spawned)
+
+    def _fail_build(self, server: dict[str, Any], rec: dict[str, Any], message: str) -> None:
+        server["status"] = "ERROR"
+        server["vm_state"], server["power_state"] = SERVER_STATES["ERROR"]
+        server["task_state"] = None
+        server["fault"] = {"code": 500, "created": now_iso(), "message": message}
+        self.finish_action(rec, False, message)
+        self.touch(server["id"])
+
+    def delete(self, server: dict[str, Any]) -> None:
+        """Nova's delete: allocations freed (the server's and a finished resize's), ports it
+        created deleted and others unbound, volumes detached, the server gone from every list."""
+        for mig in self.migrations.values():
+            if mig["server_uuid"] == server["id"] and mig["status"] == "finished":
+                self.placement.delete_allocations(mig["uuid"])
+                self._update_mig(mig, "confirmed")
+        self.placement.delete_allocations(server["id"])
+        network = self.cloud.stores.get("network")
+        if network is not None:
+            network.release_ports(server["id"])
+        volume = self.cloud.stores.get("volume")
+        if volume is not None:
+            volume.detach_server(server["id"])
+        self.remove_server(server)
+
     def set_service_status(self, node: dict[str, Any], enabled: bool, reason: str | None) -> None:
         node["status"] = "enabled" if enabled else "disabled"
         node["disabled_reason"] = None if enabled else reason
@@ -527,4 +637,48 @@ def embedded_flavor(f: dict[str, Any]) -> dict[str, Any]:
         "swap": f["swap"],
         "original_name": f["name"],
         "extra_specs": dict(f["extra_specs"]),
+    }
+
+
+def server_record(
+    s: dict[str, Any], flavor: dict[str, Any], group_ids: list[str], volumes: list[str], index: int
+) -> dict[str, Any]:
+    """A server's dict in the store from its topology entry (`s`, validated), for load and boot alike."""
+    vm_state, power_state = SERVER_STATES[s["status"]] if s["status"] in SERVER_STATES else ("building", 0)
+    return {
+        "id": s["id"],
+        "name": s["name"],
+        "host": None,
+        "node": None,
+        "az": None,
+        "status": s["status"],
+        "task_state": None if s["status"] in SERVER_STATES else "spawning",
+        "vm_state": vm_state,
+        "power_state": power_state,
+        "flavor": embedded_flavor(flavor),
+        "flavor_id": flavor["id"],
+        "flavor_ref": flavor,
+        "project_id": s["project_id"],
+        "user_id": s["user_id"],
+        "volumes": list(volumes),
+        "cpu_util_pct": s["cpu_util_pct"],
+        "ram_util_pct": s["ram_util_pct"],
+        "image": s["image"],
+        "boot_from_volume": s["boot_from_volume"],
+        "locked": s["locked"],
+        "locked_reason": s["locked_reason"],
+        "locked_by": "admin" if s["locked"] else None,
+        "metadata": dict(s["metadata"]),
+        "tags": list(s["tags"]),
+        "created": s["created"],
+        "updated": s["created"],
+        "launched_at": s["created"].replace("Z", ".000000"),
+        "server_groups": list(group_ids),
+        "key_name": s["key_name"],
+        "description": s["description"],
+        "instance_name": f"instance-{index:08x}",
+        "reservation_id": f"r-{stable_uuid('reservation', s['id'])[:8]}",
+        "hostname": re.sub(r"[^a-z0-9-]", "-", s["name"].lower())[:63],
+        "addresses": s.get("addresses") or {},
+        "ports": list(s["ports"]),
     }
