@@ -711,51 +711,6 @@ def agents(request: Request) -> Response:
     return _listing(request, "agents", store.agents(), "Agent")
 
 
-# Neutron's [QUOTAS] defaults; the twin enforces none of them (ports are made by Nova only)
-QUOTA_DEFAULTS = {
-    "network": 100,
-    "subnet": 100,
-    "subnetpool": -1,
-    "port": 500,
-    "router": 10,
-    "floatingip": 50,
-    "security_group": 10,
-    "security_group_rule": 100,
-    "rbac_policy": 10,
-}
-
-
-def _quota_project(request: Request) -> str:
-    pid = request.params["project_id"]
-    if not is_admin(request) and pid != request.context.get("project_id"):
-        raise err(403, "HTTPForbidden", "rule:get_quota is disallowed by policy")
-    return pid
-
-
-@router.route("GET", "/v2.0/quotas/{project_id}")
-def quota_show(request: Request) -> Response:
-    _quota_project(request)
-    return Response(200, {"quota": dict(QUOTA_DEFAULTS)})
-
-
-@router.route("GET", "/v2.0/quotas/{project_id}/default")
-def quota_default(request: Request) -> Response:
-    return Response(200, {"quota": dict(QUOTA_DEFAULTS)})
-
-
-@router.route("GET", "/v2.0/quotas/{project_id}/details")
-def quota_details(request: Request) -> Response:
-    pid = _quota_project(request)
-    store = _store(request)
-    used = {
-        "network": sum(1 for n in store.networks.values() if n["project_id"] == pid),
-        "subnet": sum(1 for s in store.subnets.values() if s["project_id"] == pid),
-        "port": sum(1 for p in store.ports.values() if p["project_id"] == pid),
-    }
-    body = {k: {"limit": v, "used": used.get(k, 0), "reserved": 0} for k, v in QUOTA_DEFAULTS.items()}
-    return Response(200, {"quota": body})
-
-
 @router.route("GET", "/v2.0/extensions")
 def extensions(request: Request) -> Response:
     names = [
@@ -788,3 +743,6 @@ SERVICE = Service(
     restore=_restore,
     public_paths=("/",),
 )
+
+# per-project resources (quotas, default security groups) register on this router
+from vigil_twin.services import network_project  # noqa: E402, F401

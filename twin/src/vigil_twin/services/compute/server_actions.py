@@ -193,3 +193,33 @@ def unlock(request: Request, store: ComputeStore, server: dict[str, Any], args: 
     server["locked_reason"] = None
     store.touch(server["id"])
     return Response(202)
+
+
+def _group_name(args: Any, action: str) -> str:
+    name = args.get("name") if isinstance(args, dict) else None
+    if not isinstance(name, str) or not name:
+        raise fault(400, f"Invalid input for field/attribute {action}. 'name' is a required property")
+    if name != "default":  # the twin's Neutron has one group per project, ``default`` (network_project.py)
+        raise fault(404, f"Security group {name} not found for project.")
+    return name
+
+
+@action("addSecurityGroup")
+def add_security_group(request: Request, store: ComputeStore, server: dict[str, Any], args: Any) -> Response:
+    name = _group_name(args, "addSecurityGroup")
+    groups = server.setdefault("security_groups", ["default"])
+    if name not in groups:
+        groups.append(name)
+        store.touch(server["id"])
+    return Response(202)
+
+
+@action("removeSecurityGroup")
+def remove_security_group(request: Request, store: ComputeStore, server: dict[str, Any], args: Any) -> Response:
+    name = _group_name(args, "removeSecurityGroup")
+    groups = server.setdefault("security_groups", ["default"])
+    if name not in groups:
+        raise fault(404, f"Security group {name} not in instance.")
+    groups.remove(name)
+    store.touch(server["id"])
+    return Response(202)

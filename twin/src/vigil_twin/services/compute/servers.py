@@ -72,7 +72,7 @@ def render_server(
         "os-extended-volumes:volumes_attached": [
             {"id": vid, "delete_on_termination": False} if mv >= (2, 3) else {"id": vid} for vid in s["volumes"]
         ],
-        "security_groups": [{"name": "default"}],
+        "security_groups": [{"name": g} for g in s.get("security_groups", ["default"])],
     }
     if s["status"] in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"):
         v["progress"] = 0
@@ -393,6 +393,7 @@ def create_server(request: Request) -> Response:
         "key_name": key_name,
         "description": body.get("description") if mv >= (2, 19) else None,
         "ports": [],
+        "security_groups": [g.get("name") for g in body.get("security_groups") or [] if isinstance(g, dict)],
     }
     server = server_record(entry, flavor, groups, [], store.next_instance)
     store.next_instance += 1
@@ -439,3 +440,20 @@ def server_metadata_item(request: Request) -> Response:
     if key not in server["metadata"]:
         raise fault(404, "Metadata item was not found")
     return Response(200, {"meta": {key: server["metadata"][key]}})
+
+
+@route("GET", "/servers/{server_id}/os-security-groups")
+def server_security_groups(request: Request) -> Response:
+    """The groups a server is in: only its project's ``default`` exists in the twin's Neutron."""
+    server = server_or_404(request, compute_store(request))
+    groups = [
+        {
+            "id": stable_uuid("security_group", server["project_id"]),
+            "name": name,
+            "description": "Default security group",
+            "tenant_id": server["project_id"],
+            "rules": [],
+        }
+        for name in server.get("security_groups", ["default"])
+    ]
+    return Response(200, {"security_groups": groups})

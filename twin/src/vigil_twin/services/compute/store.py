@@ -681,4 +681,5 @@ def server_record(
         "hostname": re.sub(r"[^a-z0-9-]", "-", s["name"].lower())[:63],
         "addresses": s.get("addresses") or {},
         "ports": list(s["ports"]),
+        "security_groups": list(s.get("security_groups") or ["default"]),
     }
