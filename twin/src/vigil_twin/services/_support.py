@@ -1,4 +1,4 @@
-"""Helpers shared by the twin's non-core services (Cinder, Ironic, Glance, Neutron, MAAS, metrics).
+"""Helpers shared by the twin's services (Nova, Cinder, Ironic, Glance, Neutron, MAAS, metrics).
 
 Not a service itself (``load_services`` only imports the modules it lists).
 """

@@ -101,6 +101,29 @@ def limit_arg(request: Request) -> int:
     return MAX_LIMIT if limit is None else min(limit, MAX_LIMIT)
 
 
+def page_of(
+    request: Request,
+    rows: list[dict[str, Any]],
+    marker_of: Callable[[dict[str, Any]], str],
+    path: str,
+    not_found: str = "marker [{marker}] not found",
+) -> tuple[list[dict[str, Any]], list[dict[str, str]] | None]:
+    """Nova's paging of a list: the rows after `marker`, at most `limit`, and a next link whenever
+    the page is full (Nova does not look ahead)."""
+    limit = limit_arg(request)
+    marker = request.arg("marker")
+    start = 0
+    if marker:
+        idx = next((i for i, row in enumerate(rows) if marker_of(row) == marker), None)
+        if idx is None:
+            raise fault(400, not_found.format(marker=marker))
+        start = idx + 1
+    chunk = rows[start : start + limit]
+    if chunk and len(chunk) == limit:
+        return chunk, [{"rel": "next", "href": next_href(request, path, marker_of(chunk[-1]))}]
+    return chunk, None
+
+
 def server_or_404(request: Request, store: ComputeStore) -> dict[str, Any]:
     server = store.servers.get(request.params["server_id"])
     ctx = request.context

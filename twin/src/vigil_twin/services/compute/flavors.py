@@ -7,7 +7,7 @@ import uuid as uuidlib
 from typing import Any
 
 from vigil_twin.http import Request, Response
-from vigil_twin.services.compute.api import compute_store, fault, limit_arg, next_href, require_admin, route
+from vigil_twin.services.compute.api import compute_store, fault, page_of, require_admin, route
 from vigil_twin.services.compute.store import ComputeStore
 
 
@@ -55,20 +55,11 @@ def _list_flavors(request: Request, detail: bool) -> Response:
     rows = sorted(
         (f for f in store.flavors.values() if f["disk"] >= min_disk and f["ram"] >= min_ram), key=lambda f: f["id"]
     )
-    limit = limit_arg(request)
-    marker = request.arg("marker")
-    start = 0
-    if marker:
-        idx = next((i for i, f in enumerate(rows) if f["id"] == marker), None)
-        if idx is None:
-            raise fault(400, f"marker [{marker}] not found")
-        start = idx + 1
-    rows = rows[start : start + limit]
+    rows, links = page_of(request, rows, lambda f: f["id"], "/flavors/detail" if detail else "/flavors")
     mv = request.context["mv"]
     body: dict[str, Any] = {"flavors": [_flavor_view(f, mv, request.base_url, detail) for f in rows]}
-    if rows and len(rows) == limit:
-        path = "/flavors/detail" if detail else "/flavors"
-        body["flavors_links"] = [{"rel": "next", "href": next_href(request, path, rows[-1]["id"])}]
+    if links:
+        body["flavors_links"] = links
     return Response(200, body)
 
 

@@ -10,8 +10,7 @@ from vigil_twin.services.compute.api import (
     compute_store,
     fault,
     is_uuid,
-    limit_arg,
-    next_href,
+    page_of,
     query_flag,
     require_admin,
     route,
@@ -102,24 +101,9 @@ def _hypervisors(request: Request, detail: bool) -> Response:
                 raise fault(404, f"No hypervisor matching '{pattern}' could be found.")
     links = None
     if mv >= (2, 33):
-        limit = limit_arg(request)
-        marker = request.arg("marker")
-        start = 0
-        if marker:
-            key = "uuid" if mv >= (2, 53) else "hypervisor_id"
-            idx = next((i for i, n in enumerate(nodes) if str(n[key]) == marker), None)
-            if idx is None:
-                raise fault(400, f"marker [{marker}] not found")
-            start = idx + 1
-        nodes = nodes[start : start + limit]
-        if nodes and len(nodes) == limit:
-            last = nodes[-1]["uuid"] if mv >= (2, 53) else nodes[-1]["hypervisor_id"]
-            links = [
-                {
-                    "rel": "next",
-                    "href": next_href(request, "/os-hypervisors/detail" if detail else "/os-hypervisors", str(last)),
-                }
-            ]
+        key = "uuid" if mv >= (2, 53) else "hypervisor_id"
+        path = "/os-hypervisors/detail" if detail else "/os-hypervisors"
+        nodes, links = page_of(request, nodes, lambda n: str(n[key]), path)
     with store.cloud.lock:
         body: dict[str, Any] = {"hypervisors": [_hypervisor_view(store, n, mv, detail, with_servers) for n in nodes]}
     if links:

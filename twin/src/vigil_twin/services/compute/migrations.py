@@ -10,8 +10,7 @@ from vigil_twin.services.compute.api import (
     LIVE_ACTIVE,
     compute_store,
     fault,
-    limit_arg,
-    next_href,
+    page_of,
     require_admin,
     route,
     server_or_404,
@@ -187,17 +186,9 @@ def list_migrations(request: Request) -> Response:
                 migs = [m for m in migs if m[key] == want]
     links = None
     if mv >= (2, 59):
-        limit = limit_arg(request)
-        marker = request.arg("marker")
-        start = 0
-        if marker:
-            idx = next((i for i, m in enumerate(migs) if m["uuid"] == marker), None)
-            if idx is None:
-                raise fault(400, f"Marker {marker} could not be found.")
-            start = idx + 1
-        migs = migs[start : start + limit]
-        if migs and len(migs) == limit:
-            links = [{"rel": "next", "href": next_href(request, "/os-migrations", migs[-1]["uuid"])}]
+        migs, links = page_of(
+            request, migs, lambda m: m["uuid"], "/os-migrations", "Marker {marker} could not be found."
+        )
     body: dict[str, Any] = {"migrations": [_migration_view(m, mv, request.base_url, store) for m in migs]}
     if links:
         body["migrations_links"] = links
