@@ -133,3 +133,27 @@ def test_snapshot_restore_keeps_power_state(cloud, admin):
     wait_for(lambda: admin.get(f"{B}/nodes/bm-1", headers=MV).json()["power_state"] == "power off", "power off")
     assert requests.post(f"{cloud.url}/admin/restore", json=snap, timeout=10).status_code == 204
     assert admin.get(f"{B}/nodes/bm-1", headers=MV).json()["power_state"] == "power on"
+
+
+def test_ports_one_per_node_and_filters(admin, cloud):
+    nodes = admin.get(f"{B}/nodes", headers=MV).json()["nodes"]
+    ports = admin.get(f"{B}/ports/detail", headers=MV).json()["ports"]
+    assert sorted(p["node_uuid"] for p in ports) == sorted(n["uuid"] for n in nodes)
+    assert len({p["address"] for p in ports}) == len(ports)
+    first = ports[0]
+    assert first["pxe_enabled"] is True and "physical_network" in first
+    by_node = admin.get(f"{B}/nodes/{first['node_uuid']}/ports", headers=MV).json()["ports"]
+    assert [p["uuid"] for p in by_node] == [first["uuid"]]
+    by_address = admin.get(f"{B}/ports?address={first['address']}", headers=MV).json()["ports"]
+    assert [p["uuid"] for p in by_address] == [first["uuid"]] and set(by_address[0]) == {"uuid", "address", "links"}
+    assert admin.get(f"{B}/ports/{first['uuid']}", headers=MV).json()["node_uuid"] == first["node_uuid"]
+    assert admin.get(f"{B}/ports/nope", headers=MV).status_code == 404
+
+
+def test_drivers_are_the_hardware_types_in_use(admin, cloud):
+    used = {n["driver"] for n in cloud.cloud.stores["baremetal"].nodes.values()}
+    drivers = admin.get(f"{B}/drivers", headers=MV).json()["drivers"]
+    assert {d["name"] for d in drivers} == used | {"ipmi"}
+    assert all(d["type"] == "dynamic" and d["hosts"] == ["conductor-1"] for d in drivers)
+    assert admin.get(f"{B}/drivers/ipmi", headers=MV).json()["name"] == "ipmi"
+    assert admin.get(f"{B}/drivers/fake", headers=MV).status_code == 404

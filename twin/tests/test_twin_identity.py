@@ -75,3 +75,18 @@ def test_admin_only_identity_calls(twin):
     assigned = admin.get("/role_assignments?include_names=1", service="identity").json()["role_assignments"]
     assert any(a["user"]["name"] == "demo" and a["role"]["name"] == "member" for a in assigned)
     assert any("system" in a["scope"] for a in assigned)
+
+
+def test_services_show_and_role_assignment_names(twin):
+    api = Api(twin)
+    services = api.get("/services", service="identity").json()["services"]
+    for svc in services:
+        shown = api.get(f"/services/{svc['id']}", service="identity").json()["service"]
+        assert (shown["id"], shown["type"], shown["name"]) == (svc["id"], svc["type"], svc["name"])
+    assert api.get("/services/nope", service="identity").status_code == 404
+    assignments = api.get("/role_assignments?include_names", service="identity").json()["role_assignments"]
+    project_scoped = [a for a in assignments if "project" in a["scope"]]
+    assert project_scoped and all(a["scope"]["project"]["domain"]["name"] == "Default" for a in project_scoped)
+    assert all(a["user"]["domain"] == {"id": "default", "name": "Default"} for a in assignments)
+    domain_scoped = [a for a in assignments if "domain" in a["scope"]]
+    assert domain_scoped and all(a["scope"]["domain"]["name"] == "Default" for a in domain_scoped)

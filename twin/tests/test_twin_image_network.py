@@ -198,3 +198,41 @@ def test_ports_one_answer_without_limit_unless_the_server_caps_pages(twin_factor
     capped = twin_factory(topology(servers=servers, volumes=[], network_pagination_max_limit=2))
     first = Rest(capped).get("/network/v2.0/ports?fields=id").json()
     assert len(first["ports"]) == 2 and first["ports_links"][0]["rel"] == "next"
+
+
+def test_subnet_has_gateway_pools_and_show(admin):
+    subnet = admin.get("/network/v2.0/subnets").json()["subnets"][0]
+    assert subnet["gateway_ip"] == "10.0.0.1"
+    assert subnet["allocation_pools"] == [{"start": "10.0.0.2", "end": "10.0.255.254"}]
+    shown = admin.get(f"/network/v2.0/subnets/{subnet['id']}").json()["subnet"]
+    assert shown == subnet
+    missing = admin.get("/network/v2.0/subnets/nope")
+    assert missing.status_code == 404 and missing.json()["NeutronError"]["type"] == "SubnetNotFound"
+
+
+def test_no_two_ports_share_an_address_and_fixed_ips_filter(admin):
+    ports = admin.get("/network/v2.0/ports").json()["ports"]
+    addresses = [ip["ip_address"] for p in ports for ip in p["fixed_ips"]]
+    assert len(addresses) == len(set(addresses)) > 1
+    assert "10.0.0.1" not in addresses  # the gateway's
+    one = ports[1]
+    ip = one["fixed_ips"][0]["ip_address"]
+    found = admin.get(f"/network/v2.0/ports?fixed_ips=ip_address={ip}").json()["ports"]
+    assert [p["id"] for p in found] == [one["id"]]
+    subnet = one["fixed_ips"][0]["subnet_id"]
+    both = admin.get(f"/network/v2.0/ports?fixed_ips=ip_address={ip}&fixed_ips=subnet_id={subnet}").json()
+    assert [p["id"] for p in both["ports"]] == [one["id"]]
+    assert admin.get("/network/v2.0/ports?fixed_ips=ip_address=10.9.9.9").json()["ports"] == []
+    assert admin.get("/network/v2.0/ports?fixed_ips=mac=1").status_code == 400
+
+
+def test_topology_fixed_ips_are_kept_out_of_the_pool(twin_factory):
+    topo = topology(ports=[{"name": "vip", "network": "private", "fixed_ip": "10.0.0.2"}])
+    twin = twin_factory(topo)
+    ports = twin.cloud.stores["network"].ports.values()
+    owners = {ip["ip_address"]: p["name"] for p in ports for ip in p["fixed_ips"]}
+    assert owners["10.0.0.2"] == "vip"
+    assert len(owners) == sum(len(p["fixed_ips"]) for p in ports)  # one owner per address
+    dup = topology(ports=[{"name": n, "network": "private", "fixed_ip": "10.0.0.9"} for n in ("a", "b")])
+    with pytest.raises(TopologyError, match="10.0.0.9 is already allocated"):
+        twin_factory(dup)

@@ -237,3 +237,29 @@ def test_volume_names_may_repeat_when_ids_differ():
     assert {v["size"] for v in stores["volume"].volumes.values()} == {1, 2}
     with pytest.raises(TopologyError, match=re.escape("volumes[1].name: duplicate 'data'")):
         load_stores(topology(volumes=[{k: v for k, v in t.items() if k != "id"} for t in twins]))
+
+
+def test_unknown_path_is_404_and_project_segment_still_works(admin, cloud):
+    r = admin.get(f"{V}/no-such-thing")
+    assert r.status_code == 404
+    project = admin.get(f"{V}/volumes").json()  # without a project segment
+    pid = cloud.cloud.stores["identity"].project_by_name["admin"]
+    assert admin.get(f"{V}/{pid}/volumes").json() == project
+
+
+def test_type_encryption_is_empty_for_unencrypted_types(admin):
+    vtype = admin.get(f"{V}/types").json()["volume_types"][0]
+    assert admin.get(f"{V}/types/{vtype['id']}/encryption").json() == {}
+    assert admin.get(f"{V}/types/nope/encryption").status_code == 404
+
+
+def test_limits_and_quotas_count_the_projects_volumes(admin, cloud):
+    store = cloud.cloud.stores["volume"]
+    pid = cloud.cloud.stores["identity"].project_by_name["admin"]
+    mine = [v for v in store.volumes.values() if v["project_id"] == pid]
+    absolute = admin.get(f"{V}/limits").json()["limits"]["absolute"]
+    assert absolute["totalVolumesUsed"] == len(mine)
+    assert absolute["totalGigabytesUsed"] == sum(v["size"] for v in mine)
+    quota = admin.get(f"{V}/os-quota-sets/{pid}?usage=True").json()["quota_set"]
+    assert quota["volumes"] == {"limit": 10, "in_use": len(mine), "reserved": 0, "allocated": 0}
+    assert admin.get(f"{V}/os-quota-sets/{pid}/defaults").json()["quota_set"]["gigabytes"] == 1000

@@ -8,6 +8,8 @@ GET /admin/snapshot, POST /admin/restore, GET /admin/violations.
 from __future__ import annotations
 
 import json
+import selectors
+import socket
 import sys
 import threading
 import time
@@ -70,7 +72,10 @@ class Twin:
             for service in self.services:
                 self.cloud.stores[service.name] = service.load(self.cloud, topology)
         self._thread: threading.Thread | None = None
-        self._serving = threading.Event()  # shutdown() would wait forever for a loop that never ran
+        self._serving = threading.Event()  # stop() would wait forever for a loop that never ran
+        self._stopping = False
+        self._stopped = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
 
     @property
     def url(self) -> str:
@@ -85,8 +90,23 @@ class Twin:
         ]
 
     def serve_forever(self) -> None:
+        """Accept connections until `stop`; each is handled on its own thread.
+
+        socketserver's own loop notices a shutdown only at its next poll (0.2 s and more per
+        twin stopped); this one waits on the listening socket and a wake-up pipe, so `stop`
+        returns in a millisecond.
+        """
         self._serving.set()
-        self.httpd.serve_forever(poll_interval=0.2)
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.httpd, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            try:
+                while not self._stopping:
+                    for key, _ in selector.select():
+                        if key.fileobj is self.httpd and not self._stopping:
+                            self.httpd._handle_request_noblock()  # accept + hand to a thread
+            finally:
+                self._stopped.set()
 
     def start(self) -> Twin:
         self._thread = threading.Thread(target=self.serve_forever, name="twin-http", daemon=True)
@@ -95,9 +115,15 @@ class Twin:
         return self
 
     def stop(self) -> None:
+        if self._wake_write.fileno() == -1:
+            return  # stopped already
+        self._stopping = True
         if self._serving.is_set():
-            self.httpd.shutdown()
+            self._wake_write.send(b"x")
+            self._stopped.wait()
         self.httpd.server_close()
+        self._wake_read.close()
+        self._wake_write.close()
         self.cloud.close()
 
     def __enter__(self) -> Twin:

@@ -517,6 +517,124 @@ def node_patch(request: Request) -> Response:
     return _respond(200, store.view(node, request, mv, None), mv)
 
 
+# -- ports and drivers (read-only) -----------------------------------------------------------
+def _port_of(node: dict[str, Any]) -> dict[str, Any]:
+    """Each node's one PXE port, its MAC derived from the node's uuid."""
+    mac = "52:54:00:" + ":".join(node["uuid"].replace("-", "")[i : i + 2] for i in (0, 2, 4))
+    return {
+        "uuid": uid("baremetal_port", node["uuid"]),
+        "address": mac,
+        "node_uuid": node["uuid"],
+        "created_at": node["created_at"],
+        "updated_at": None,
+    }
+
+
+def _port_view(port: dict[str, Any], base: str, mv: tuple[int, int], detail: bool) -> dict[str, Any]:
+    links = [
+        {"href": f"{base}/v1/ports/{port['uuid']}", "rel": "self"},
+        {"href": f"{base}/ports/{port['uuid']}", "rel": "bookmark"},
+    ]
+    if not detail:
+        return {"uuid": port["uuid"], "address": port["address"], "links": links}
+    body: dict[str, Any] = dict(port, extra={}, local_link_connection={}, pxe_enabled=True, internal_info={})
+    body["links"] = links
+    for version, key, value in (
+        ((1, 24), "portgroup_uuid", None),
+        ((1, 34), "physical_network", None),
+        ((1, 53), "is_smartnic", False),
+        ((1, 88), "name", None),
+    ):
+        if mv >= version:
+            body[key] = value
+    return body
+
+
+def _ports(request: Request, detail: bool, node_uuid: str | None = None) -> Response:
+    store = _store(request)
+    mv = _mv(request)
+    node_ref = node_uuid or request.arg("node") or request.arg("node_uuid")
+    nodes = [store.find(node_ref)] if node_ref else sorted(store.nodes.values(), key=lambda n: n["created_at"])
+    rows = [_port_of(n) for n in nodes]
+    address = request.arg("address")
+    if address:
+        rows = [p for p in rows if p["address"] == address.lower()]
+    limit = int_arg(request, "limit", err) or None
+    chunk, more = page(
+        rows, limit, request.arg("marker"), MAX_LIMIT, lambda m: err(400, f"Marker {m} could not be found."), key="uuid"
+    )
+    body: dict[str, Any] = {"ports": [_port_view(p, request.base_url, mv, detail) for p in chunk]}
+    if more and chunk:
+        body["next"] = next_link(request, request.path, chunk[-1]["uuid"], limit)
+    return _respond(200, body, mv)
+
+
+@router.route("GET", "/v1/ports")
+def ports_list(request: Request) -> Response:
+    return _ports(request, detail=truthy(request.arg("detail")))
+
+
+@router.route("GET", "/v1/ports/detail")
+def ports_detail(request: Request) -> Response:
+    return _ports(request, detail=True)
+
+
+@router.route("GET", "/v1/ports/{port_id}")
+def port_show(request: Request) -> Response:
+    store = _store(request)
+    mv = _mv(request)
+    for node in store.nodes.values():
+        port = _port_of(node)
+        if request.params["port_id"] in (port["uuid"], port["address"]):
+            return _respond(200, _port_view(port, request.base_url, mv, True), mv)
+    raise err(404, f"Port {request.params['port_id']} could not be found.")
+
+
+@router.route("GET", "/v1/nodes/{ident}/ports")
+def node_ports(request: Request) -> Response:
+    node = _store(request).find(request.params["ident"])
+    return _ports(request, detail=truthy(request.arg("detail")), node_uuid=node["uuid"])
+
+
+def _driver_view(name: str, base: str, mv: tuple[int, int]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "hosts": ["conductor-1"],
+        "links": [
+            {"href": f"{base}/v1/drivers/{name}", "rel": "self"},
+            {"href": f"{base}/drivers/{name}", "rel": "bookmark"},
+        ],
+    }
+    if mv >= (1, 14):
+        body["properties"] = [
+            {"href": f"{base}/v1/drivers/{name}/properties", "rel": "self"},
+            {"href": f"{base}/drivers/{name}/properties", "rel": "bookmark"},
+        ]
+    if mv >= (1, 30):
+        body["type"] = "dynamic"
+    return body
+
+
+def _drivers(store: BaremetalStore) -> list[str]:
+    """The hardware types the conductor has enabled: those the nodes use (ipmi at least)."""
+    return sorted({"ipmi", *(n["driver"] for n in store.nodes.values())})
+
+
+@router.route("GET", "/v1/drivers")
+def drivers_list(request: Request) -> Response:
+    mv = _mv(request)
+    names = _drivers(_store(request))
+    return _respond(200, {"drivers": [_driver_view(n, request.base_url, mv) for n in names]}, mv)
+
+
+@router.route("GET", "/v1/drivers/{name}")
+def driver_show(request: Request) -> Response:
+    mv = _mv(request)
+    if request.params["name"] not in _drivers(_store(request)):
+        raise err(404, f"Could not find the following driver(s) or hardware type(s): {request.params['name']}.")
+    return _respond(200, _driver_view(request.params["name"], request.base_url, mv), mv)
+
+
 def load(cloud: Any, topology: dict[str, Any]) -> BaremetalStore:
     return _load(cloud, topology)
 

@@ -61,6 +61,11 @@ class IdentityStore:
         self.tokens: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
+    def domain_ref(self, domain_id: str) -> dict[str, str]:
+        """``{id, name}`` of a domain, as Keystone nests it with ``include_names``."""
+        domain = self.domains.get(domain_id)
+        return {"id": domain_id, "name": domain["name"] if domain else domain_id}
+
     # -- lookups other services use ------------------------------------------------------
     def project_id(self, ref: str) -> str | None:
         """Project id from a name or an id (None if unknown)."""
@@ -557,11 +562,16 @@ def role_assignments(request: Request) -> Response:
                     "scope": {k: dict(v) for k, v in scope.items()},
                     "links": {"assignment": f"{request.base_url}/v3/role_assignments"},
                 }
-                if names:
+                if names:  # Keystone names the role, the user, the scope and their domains
                     entry["role"]["name"] = role
-                    entry["user"]["name"] = u["name"]
+                    entry["user"].update(name=u["name"], domain=store.domain_ref(u["domain_id"]))
                     if "project" in scope:
-                        entry["scope"]["project"]["name"] = store.projects[u["project_id"]]["name"]
+                        project = store.projects[u["project_id"]]
+                        entry["scope"]["project"].update(
+                            name=project["name"], domain=store.domain_ref(project["domain_id"])
+                        )
+                    if "domain" in scope:
+                        entry["scope"]["domain"] = store.domain_ref(scope["domain"]["id"])
                 out.append(entry)
     return Response(
         200,
@@ -579,6 +589,17 @@ def list_services(request: Request) -> Response:
         {"id": e["id"], "type": e["type"], "name": e["name"], "enabled": True, "links": {}} for e in store.catalog()
     ]
     return _collection(request, "services", items)
+
+
+@router.route("GET", "/v3/services/{service_id}")
+def show_service(request: Request) -> Response:
+    store = _admin_only(request, "identity:get_service")
+    for e in store.catalog():
+        if e["id"] == request.params["service_id"]:
+            view = {"id": e["id"], "type": e["type"], "name": e["name"], "enabled": True}
+            view["links"] = {"self": f"{request.base_url}/v3/services/{e['id']}"}
+            return Response(200, {"service": view})
+    raise not_found("service", request.params["service_id"])
 
 
 @router.route("GET", "/v3/endpoints")

@@ -1,4 +1,9 @@
-"""Neutron v2.0 (catalog type ``network``): networks, subnets, segments, ports and agents, read-only.
+"""Neutron v2.0 (catalog type ``network``): networks, subnets, segments, ports and agents, read-only
+over HTTP. Nova (the twin's compute service) creates and releases ports for the servers it boots
+and deletes, through `NetworkStore.bind_new_port` / `release_ports`.
+
+IP addresses come from each subnet's allocation pool (the CIDR less its network, gateway and
+broadcast addresses), lowest free address first, so no two ports share one.
 
 A port bound to a server reports ``binding:host_id`` = the server's current host (read from
 the compute store at each request), so ports follow their server when it migrates. Each
@@ -10,6 +15,7 @@ forces some hosts' agents dead.
 from __future__ import annotations
 
 import copy
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -84,11 +90,97 @@ class NetworkStore:
         self.subnets: dict[str, dict[str, Any]] = {}
         self.segments: dict[str, dict[str, Any]] = {}
         self.ports: dict[str, dict[str, Any]] = {}
+        self.by_device: dict[str, list[str]] = {}  # server id -> its port ids (Nova's addresses)
+        self._used_ips: dict[str, set[str]] = {}  # subnet id -> addresses taken
+        self._cursor: dict[str, int] = {}  # subnet id -> no free address below this one (as int)
+        self.reserved_ips: set[str] = set()  # fixed IPs the topology names: never handed out
         self.agents_down: set[str] = set()
         self.controller = "controller"
         # Neutron's [DEFAULT] pagination_max_limit: None (its default, -1) answers a listing
         # without ``limit`` in one page and honours any ``limit``.
         self.pagination_max_limit: int | None = None
+
+    # ports and addresses ----------------------------------------------------------------
+    def index_ports(self) -> None:
+        self.by_device = {}
+        self._used_ips = {sid: set() for sid in self.subnets}
+        for pid, p in self.ports.items():
+            self._index(pid, p)
+
+    def _index(self, pid: str, p: dict[str, Any]) -> None:
+        if p["device_id"]:
+            self.by_device.setdefault(p["device_id"], []).append(pid)
+        for ip in p["fixed_ips"]:
+            self._used_ips.setdefault(ip["subnet_id"], set()).add(ip["ip_address"])
+
+    def allocate_ip(self, subnet_id: str) -> str:
+        """The lowest free address of the subnet's allocation pools (Neutron's IPAM does the same)."""
+        used = self._used_ips.setdefault(subnet_id, set())
+        subnet = self.subnets[subnet_id]
+        for pool in subnet["allocation_pools"]:
+            start, end = int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
+            n = max(start, self._cursor.get(subnet_id, start))
+            while n <= end:
+                text = str(ipaddress.ip_address(n))
+                if text not in used and text not in self.reserved_ips:
+                    self._cursor[subnet_id] = n + 1
+                    return text
+                n += 1
+        raise err(
+            409, "IpAddressGenerationFailure", f"No more IP addresses available on network {subnet['network_id']}."
+        )
+
+    def take_ip(self, subnet_id: str, ip: str, where: str) -> None:
+        used = self._used_ips.setdefault(subnet_id, set())
+        if ip in used:
+            raise TopologyError(f"{where}.fixed_ip: {ip} is already allocated on subnet {subnet_id}")
+        used.add(ip)
+
+    def add_port(self, port: dict[str, Any]) -> None:
+        self.ports[port["id"]] = port
+        self._index(port["id"], port)
+
+    def bind_new_port(self, server: dict[str, Any], network_id: str | None = None) -> dict[str, Any]:
+        """A port on `network_id` (default: the first network) bound to a server Nova boots."""
+        net = self.networks.get(network_id) if network_id else next(iter(self.networks.values()), None)
+        if net is None:
+            raise err(404, "NetworkNotFound", f"Network {network_id} could not be found.")
+        name = ""
+        pid = uid("port", f"{server['id']}:{net['id']}:{len(self.by_device.get(server['id'], ()))}")
+        _add_port(self, net, name, server["id"], server, "normal", {"id": pid})
+        port = self.ports[pid]
+        port["_created_by_nova"] = True
+        return port
+
+    def release_ports(self, server_id: str) -> None:
+        """Nova deletes a server: the ports it created go, the others are unbound (device_id cleared)."""
+        for pid in self.by_device.pop(server_id, []):
+            p = self.ports[pid]
+            if p.get("_created_by_nova"):
+                del self.ports[pid]
+                for ip in p["fixed_ips"]:
+                    self._used_ips.get(ip["subnet_id"], set()).discard(ip["ip_address"])
+                    n = int(ipaddress.ip_address(ip["ip_address"]))
+                    self._cursor[ip["subnet_id"]] = min(self._cursor.get(ip["subnet_id"], n), n)
+            else:
+                p.update(device_id="", device_owner="", binding_host=None)
+
+    def addresses(self, server_id: str) -> dict[str, list[dict[str, Any]]]:
+        """A server's ``addresses`` as Nova shows them: per network name, one entry per fixed IP."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for pid in self.by_device.get(server_id, ()):
+            p = self.ports[pid]
+            net = self.networks[p["network_id"]]
+            for ip in p["fixed_ips"]:
+                out.setdefault(net["name"], []).append(
+                    {
+                        "version": 6 if ":" in ip["ip_address"] else 4,
+                        "addr": ip["ip_address"],
+                        "OS-EXT-IPS:type": "fixed",
+                        "OS-EXT-IPS-MAC:mac_addr": p["mac_address"],
+                    }
+                )
+        return out
 
     # views -------------------------------------------------------------------------
     def port_view(self, p: dict[str, Any], admin: bool) -> dict[str, Any]:
@@ -208,21 +300,40 @@ def _load(cloud: Any, topology: dict[str, Any]) -> NetworkStore:
             if not isinstance(sn, dict):
                 raise TopologyError(f"{where}.subnets[{j}]: must be a mapping")
             cidr = field(sn, f"{where}.subnets[{j}]", "cidr", str)
+            try:
+                net_range = ipaddress.ip_network(cidr)
+            except ValueError as exc:
+                raise TopologyError(f"{where}.subnets[{j}].cidr: {exc}") from None
+            if net_range.num_addresses < 4:
+                raise TopologyError(f"{where}.subnets[{j}].cidr: {cidr} has no room for a gateway and ports")
             sname = sn.get("name") or f"{name}-subnet-{j}"
             snid = uid("subnet", f"{name}:{sname}")
+            # Neutron's defaults: the gateway is the first address, the pool the rest (IPv4 less broadcast)
+            last = net_range[-1] if net_range.version == 6 else net_range[-2]
             store.subnets[snid] = {
                 "id": snid,
                 "name": sname,
                 "network_id": nid,
-                "cidr": cidr,
-                "ip_version": 6 if ":" in cidr else 4,
+                "cidr": str(net_range),
+                "ip_version": net_range.version,
                 "enable_dhcp": True,
-                "gateway_ip": None,
+                "gateway_ip": str(net_range[1]),
+                "allocation_pools": [{"start": str(net_range[2]), "end": str(last)}],
+                "host_routes": [],
+                "dns_nameservers": [],
+                "dns_publish_fixed_ip": None,
+                "ipv6_address_mode": None,
+                "ipv6_ra_mode": None,
+                "subnetpool_id": None,
+                "service_types": [],
                 "segment_id": None,
+                "description": "",
+                "tags": [],
                 "tenant_id": owner,
                 "project_id": owner,
                 "created_at": CREATED,
                 "updated_at": CREATED,
+                "revision_number": 0,
             }
             subnet_ids.append(snid)
         store.networks[nid] = {
@@ -256,6 +367,10 @@ def _load(cloud: Any, topology: dict[str, Any]) -> NetworkStore:
 
     servers_by_name = {s.get("name"): sid for sid, s in compute_servers(cloud).items()}
     raw_servers = {s.get("name"): s for s in topology.get("servers") or [] if isinstance(s, dict)}
+    # addresses the topology names are kept out of the pools before any is handed out
+    for spec in [*section(topology, "ports"), *(q for s in raw_servers.values() for q in s.get("ports") or [])]:
+        if isinstance(spec, dict) and spec.get("fixed_ip"):
+            store.reserved_ips.add(str(spec["fixed_ip"]))
     for sid, server in compute_servers(cloud).items():
         specs = server.get("ports")
         if specs is None:
@@ -312,7 +427,14 @@ def _add_port(store: NetworkStore, net: dict[str, Any], name: str, sid: str | No
     pid = spec.get("id") or uid("port", f"{sid or ''}:{name}")
     n = len(store.ports)
     subnet = net["subnets"][0] if net["subnets"] else None
-    ip = spec.get("fixed_ip") or f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255 or 1}"
+    ip = None
+    if subnet is not None:
+        if spec.get("fixed_ip"):
+            ip = str(spec["fixed_ip"])
+            store.take_ip(subnet, ip, f"ports[{name}]")
+        else:
+            ip = store.allocate_ip(subnet)
+            store.take_ip(subnet, ip, f"ports[{name}]")
     project = (server or {}).get("project_id") or net["project_id"]
     profile = {}
     if vnic in SRIOV_VNIC_TYPES:
@@ -321,30 +443,32 @@ def _add_port(store: NetworkStore, net: dict[str, Any], name: str, sid: str | No
             "physical_network": spec.get("physical_network") or _physnet(store, net) or "physnet1",
             "pci_vendor_info": "8086:154c",
         }
-    store.ports[pid] = {
-        "id": pid,
-        "name": name,
-        "network_id": net["id"],
-        "mac_address": "fa:16:3e:%02x:%02x:%02x" % ((n >> 16) & 255, (n >> 8) & 255, n & 255),
-        "fixed_ips": [{"subnet_id": subnet, "ip_address": ip}] if subnet else [],
-        "device_id": sid or "",
-        "device_owner": "compute:nova" if sid else "",
-        "admin_state_up": True,
-        "tenant_id": project,
-        "project_id": project,
-        "binding:vnic_type": vnic,
-        "binding_host": spec.get("binding_host"),
-        "security_groups": [],
-        "allowed_address_pairs": [],
-        "extra_dhcp_opts": [],
-        "port_security_enabled": vnic == "normal",
-        "description": "",
-        "tags": [],
-        "created_at": CREATED,
-        "updated_at": CREATED,
-        "revision_number": 1,
-        "_profile": profile,
-    }
+    store.add_port(
+        {
+            "id": pid,
+            "name": name,
+            "network_id": net["id"],
+            "mac_address": "fa:16:3e:%02x:%02x:%02x" % ((n >> 16) & 255, (n >> 8) & 255, n & 255),
+            "fixed_ips": [{"subnet_id": subnet, "ip_address": ip}] if subnet else [],
+            "device_id": sid or "",
+            "device_owner": "compute:nova" if sid else "",
+            "admin_state_up": True,
+            "tenant_id": project,
+            "project_id": project,
+            "binding:vnic_type": vnic,
+            "binding_host": spec.get("binding_host"),
+            "security_groups": [],
+            "allowed_address_pairs": [],
+            "extra_dhcp_opts": [],
+            "port_security_enabled": vnic == "normal",
+            "description": "",
+            "tags": [],
+            "created_at": CREATED,
+            "updated_at": CREATED,
+            "revision_number": 1,
+            "_profile": profile,
+        }
+    )
 
 
 def _snapshot(store: NetworkStore) -> dict[str, Any]:
@@ -362,6 +486,8 @@ def _restore(cloud: Any, old: NetworkStore, data: dict[str, Any]) -> NetworkStor
     for key in ("networks", "subnets", "segments", "ports"):
         setattr(store, key, copy.deepcopy(data[key]))
     store.agents_down = set(data.get("agents_down") or [])
+    store.reserved_ips = set(old.reserved_ips)  # configuration, not state
+    store.index_ports()
     store.pagination_max_limit = old.pagination_max_limit  # configuration, not state
     return store
 
@@ -394,13 +520,14 @@ def _listing(
     singular: str,
     value: Callable[[dict[str, Any], str], Any] | None = None,
     view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    handled: tuple[str, ...] = (),
 ) -> Response:
     """Neutron's generic filters (any attribute, repeatable), fields and pagination.
 
     `value(row, name)` reads a filtered attribute and `view(row)` renders a row, so that only
-    the page's rows are rendered.
+    the page's rows are rendered; `handled` names filters the caller applied itself.
     """
-    filters = {name: values for name, values in request.query.items() if name not in _PAGING}
+    filters = {name: values for name, values in request.query.items() if name not in _PAGING and name not in handled}
     invalid = [name for name in filters if name not in FILTERS[key]]
     if invalid:  # Neutron formats the Python list of names into its message
         raise _bad(400, f"{invalid} is invalid attribute for filtering")
@@ -500,6 +627,15 @@ def subnets(request: Request) -> Response:
     return _listing(request, "subnets", rows, "Subnet")
 
 
+@router.route("GET", "/v2.0/subnets/{subnet_id}")
+def subnet_show(request: Request) -> Response:
+    store = _store(request)
+    s = store.subnets.get(request.params["subnet_id"])
+    if s is None or not _network_visible(request, store.networks[s["network_id"]]):
+        raise err(404, "SubnetNotFound", f"Subnet {request.params['subnet_id']} could not be found.")
+    return Response(200, {"subnet": dict(s)})
+
+
 @router.route("GET", "/v2.0/segments")
 def segments(request: Request) -> Response:
     store = _store(request)
@@ -531,6 +667,10 @@ def ports(request: Request) -> Response:
     if wanted_devices:  # the common lookup (ports of one server) without a full scan of views
         source = [p for p in source if p["device_id"] in wanted_devices]
     rows = [p for p in source if _port_visible(request, p)]
+    ip_filters = request.query.get("fixed_ips")
+    if ip_filters:
+        match = _fixed_ips_match(ip_filters)
+        rows = [p for p in rows if any(match(ip) for ip in p["fixed_ips"])]
     servers = compute_servers(store.cloud)
 
     def value(p: dict[str, Any], name: str) -> Any:
@@ -544,7 +684,29 @@ def ports(request: Request) -> Response:
             return None
         return p.get(name)
 
-    return _listing(request, "ports", rows, "Port", value, lambda p: store.port_view(p, admin))
+    return _listing(request, "ports", rows, "Port", value, lambda p: store.port_view(p, admin), handled=("fixed_ips",))
+
+
+def _fixed_ips_match(values: list[str]) -> Callable[[dict[str, str]], bool]:
+    """``fixed_ips=ip_address=A&fixed_ips=subnet_id=S``: one of a port's addresses must match every
+    key given (any of its values); ``ip_address_substr`` matches part of the address."""
+    wanted: dict[str, set[str]] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or key not in ("ip_address", "subnet_id", "ip_address_substr"):
+            raise err(400, "InvalidInput", f"Invalid input for operation: Invalid fixed_ips filter '{value}'.")
+        wanted.setdefault(key, set()).add(text)
+
+    def match(ip: dict[str, str]) -> bool:
+        for key, texts in wanted.items():
+            if key == "ip_address_substr":
+                if not any(t in ip["ip_address"] for t in texts):
+                    return False
+            elif ip[key] not in texts:
+                return False
+        return True
+
+    return match
 
 
 @router.route("GET", "/v2.0/ports/{port_id}")
@@ -577,6 +739,8 @@ def extensions(request: Request) -> Response:
         "external-net",
         "provider",
         "multi-provider",
+        "quotas",
+        "quota_details",
     ]
     return Response(
         200, {"extensions": [{"alias": n, "name": n, "description": n, "updated": CREATED, "links": []} for n in names]}
@@ -595,3 +759,6 @@ SERVICE = Service(
     restore=_restore,
     public_paths=("/",),
 )
+
+# per-project resources (quotas, default security groups) register on this router
+from vigil_twin.services import network_project  # noqa: E402, F401

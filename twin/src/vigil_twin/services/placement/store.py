@@ -3,7 +3,7 @@ allocations per consumer, with capacity enforced on every write as Placement doe
 used + requested <= (total - reserved) * allocation_ratio, min_unit <= requested <= max_unit,
 requested % step_size == 0.
 
-Nova (services/compute.py) writes allocations through `put_allocations` / `move_allocations`,
+Nova (services/compute/) writes allocations through `put_allocations` / `move_allocations`,
 so Nova's and Placement's views stay the same. The standard traits and resource classes are
 OpenStack's own lists (os-traits, os-resource-classes), not the twin's.
 """
