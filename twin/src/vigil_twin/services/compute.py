@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from vigil_twin.http import HTTPError, Request, Response, Router
-from vigil_twin.services import Service
+from vigil_twin.services import Service, changes_since, migration_pace
 from vigil_twin.services.placement import PlacementError
 from vigil_twin.topology import SERVER_STATES, flavor_resources, stable_uuid, validate_topology
 
@@ -404,12 +404,7 @@ class ComputeStore:
         server["task_state"] = "migrating"
         self.touch(server["id"])
         mig["action"] = self.record_action(server, "live-migration", ctx, "compute_live_migration", src)
-        d = mig["duration"]
-        mid = mig["id"]
-        self._later(0.05 * d, lambda: self._live_step(mid, "queued", "preparing"))
-        self._later(0.15 * d, lambda: self._live_step(mid, "preparing", "running"))
-        if not mig["hang"]:
-            self._later(d, lambda: self._live_finish(mid))
+        migration_pace.admit(self, mig)
         return mig
 
     def _live_step(self, mid: int, expect: str, status: str) -> None:
@@ -421,6 +416,7 @@ class ComputeStore:
         mig = self.migrations.get(mid)
         if mig is None or mig["status"] not in ("queued", "preparing", "running"):
             return  # aborted meanwhile
+        migration_pace.release(self, mid)
         server = self.servers[mig["server_uuid"]]
         dest_down = self.node_state(self.nodes[mig["dest_compute"]]) != "up"
         if mig["fail"] or dest_down:
@@ -447,6 +443,7 @@ class ComputeStore:
     def abort_live(self, server: dict[str, Any], mig: dict[str, Any]) -> None:
         self._unclaim(server, mig)
         self._update_mig(mig, "cancelled")
+        migration_pace.release(self, mig["id"])
         self._end_move(server, mig["old_status"])
         self.finish_action(mig.get("action"), False, "Live migration aborted")
 
@@ -920,7 +917,7 @@ def _filter_servers(store: ComputeStore, request: Request) -> list[str]:
         checks.append(lambda s: need <= set(s["tags"]))
     if checks:
         candidates = [sid for sid in candidates if all(c(store.servers[sid]) for c in checks)]
-    return candidates
+    return changes_since.servers(store, request, candidates)
 
 
 def _paginate(
@@ -1380,6 +1377,7 @@ def list_migrations(request: Request) -> Response:
             want = request.arg(key)
             if want:
                 migs = [m for m in migs if m[key] == want]
+    migs = changes_since.migrations(request, migs)
     links = None
     if mv >= (2, 59):
         limit = _int_arg(request, "limit")
