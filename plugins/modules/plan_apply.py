@@ -86,10 +86,14 @@ options:
   concurrency:
     description:
       - Limits on actions running at once - C(total), C(per_host) (actions touching one host
-        or storage backend), and per action type (C(migrate), C(volume_migrate), C(node_power),
-        C(compute_service), C(resize), C(stop), C(nop), C(sleep)).
-      - Defaults - total 8, per_host 2, migrate 4, resize 2, volume_migrate 2, node_power 2,
-        compute_service 4, stop 4.
+        or storage backend), C(per_type) (a mapping of action type - C(migrate),
+        C(volume_migrate), C(node_power), C(compute_service), C(resize), C(stop), C(nop),
+        C(sleep) - to its limit; action types are also accepted as top-level keys) and
+        C(max_concurrent_live_migrations) (live migrations leaving one source host - set it to
+        the computes' nova.conf option of that name).
+      - Defaults - total 8, per_host 2, max_concurrent_live_migrations 1 (Nova's default),
+        migrate 4, resize 2, volume_migrate 2, node_power 2, compute_service 4, stop 4; the
+        same as the P(vigil.openstack.plan_waves#filter) filter's. C(null) means unlimited.
     type: dict
     default: {}
   only:
@@ -137,6 +141,8 @@ options:
   poll_interval:
     description:
       - Seconds between the first polls of an action; later polls back off up to 5 s.
+      - Also the shortest interval of the one poller that watches every server the plan moves
+        (one C(GET /servers/detail?changes-since=) per cycle for all of them, see docs/apply.md).
     type: float
     default: 1.0
 extends_documentation_fragment:
@@ -250,108 +256,23 @@ drifted:
   elements: str
 """
 
-import datetime
-import json
-import os
-import signal
-import threading
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
-    make_ctx,
-)
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import POLL_SPEC
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
-    connect,
-    connect_maas,
     maas_argument_spec,
     openstack_argument_spec,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import (
-    PlanExecutionError,
-    PlanExecutor,
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_apply_run import (
+    build_executor,
+    cancel_on_signals,
+    default_state_file,
+    read_plan,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.private_files import (
-    UnsafeFile,
-    open_private,
-    prepare_private_path,
-)
-from ansible_collections.vigil.openstack.plugins.module_utils.state_file import state_path_for_id
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import PlanExecutionError
 
 
-def load_plan_file(path):
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise PlanExecutionError("cannot read plan file %s: %s" % (path, exc.strerror)) from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
-        raise PlanExecutionError("plan file %s is not JSON and PyYAML is missing" % path) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanExecutionError(
-            "plan file %s is neither JSON nor YAML: %s" % (path, str(exc).splitlines()[0])
-        ) from None
-
-
-def default_state_file(params, plan):
-    if params["state_file"]:
-        return params["state_file"]
-    if params["plan_file"]:
-        return params["plan_file"] + ".state.json"
-    # The plan id names the file: one such as ../x must not land outside state_dir.
-    return state_path_for_id(params["state_dir"], plan.get("id", "plan"))
-
-
-def progress_logger(module, path, plan_id, check_mode=False):
-    """The executor's log: timestamped lines appended to ``path`` and to the module log.
-
-    The file is opened once, before the run (never in check mode), so a symlink or a
-    foreign file under its name is refused before anything happens.
-    """
-    lock = threading.Lock()
-    handle = None
-    if not check_mode:
-        try:
-            prepare_private_path(path)
-            handle = os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a")
-        except UnsafeFile as exc:
-            raise PlanExecutionError(str(exc)) from None
-
-    def log(msg):
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if handle is not None:
-            with lock:
-                handle.write("%s %s\n" % (stamp, msg))
-                handle.flush()  # tail -f sees each line as it happens
-        module.log("vigil plan %s: %s" % (plan_id, msg))
-
-    return log
-
-
-CANCEL_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
-
-
-def cancel_on_signals(executor):
-    """Turn the signals that stop a job into a clean cancel of the run (see the notes)."""
-
-    def handler(signum, _frame):
-        executor.cancel(signal.Signals(signum).name)
-
-    for name in CANCEL_SIGNALS:
-        signal.signal(getattr(signal, name), handler)
-
-
-def main():
+def argument_spec():
     spec = openstack_argument_spec()
     spec.update(maas_argument_spec())
     spec.update(POLL_SPEC)
@@ -370,55 +291,11 @@ def main():
         on_drift=dict(type="str", choices=["stop", "rerun"], default="stop"),
         timeout=dict(type="int"),
     )
-    module = AnsibleModule(
-        argument_spec=spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("plan", "plan_file")],
-        required_one_of=[("plan", "plan_file")],
-    )
-    p = dict(module.params)
-    p["wait"] = True  # a plan's dependents need their parents finished
-    p["force"] = False  # plans never force
-    try:
-        plan = p["plan"] if p["plan"] is not None else load_plan_file(p["plan_file"])
-        if not isinstance(plan, dict):
-            raise PlanExecutionError("the plan must be a mapping, got %s" % type(plan).__name__)
-        state_file = default_state_file(p, plan)
-        connect_retrying(connect, p)  # fail fast, in one line, on bad credentials
-        has_maas = any(
-            a.get("type") == "node_power" and (a.get("input") or {}).get("backend") == "maas"
-            for a in plan.get("actions") or []
-            if isinstance(a, dict)
-        )
-        maas = (lambda: connect_maas(p)) if has_maas else None
+    return spec
 
-        def thread_ctx():
-            # Called in each worker thread: every thread gets its own clients, built on first use.
-            return make_ctx(p, lambda: connect_retrying(connect, p), maas=maas)
 
-        progress_file = p["progress_file"] or state_file + ".log"
-        executor = PlanExecutor(
-            plan,
-            log=progress_logger(module, progress_file, plan.get("id"), check_mode=module.check_mode),
-            state_path=state_file,
-            make_ctx=thread_ctx,
-            on_stale=p["on_stale"],
-            on_failure=p["on_failure"],
-            limits=p["concurrency"],
-            model_digest=p["model_digest"],
-            only=p["only"],
-            retry_failed=p["retry_failed"],
-            on_drift=p["on_drift"],
-            plan_lock_dir=p["state_dir"],
-        )
-        cancel_on_signals(executor)
-        result = executor.run(check_mode=module.check_mode)
-    except PlanExecutionError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    except Exception as exc:  # noqa: BLE001 - connection errors and the like, in one line
-        module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False)
-    result["state_file"] = state_file
-    result["progress_file"] = progress_file
+def exit_with(module, result):
+    """Warn about skipped actions; fail on a cancel or a failed action; else exit."""
     warnings = ["%s skipped: %s" % (a["id"], a["error"]) for a in result.get("actions", []) if a["state"] == "SKIPPED"]
     for warning in warnings[:20]:
         module.warn(warning)
@@ -436,6 +313,32 @@ def main():
             **result,
         )
     module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[("plan", "plan_file")],
+        required_one_of=[("plan", "plan_file")],
+    )
+    p = dict(module.params)
+    p["wait"] = True  # a plan's dependents need their parents finished
+    p["force"] = False  # plans never force
+    try:
+        plan = read_plan(p)
+        state_file = default_state_file(p, plan)
+        progress_file = p["progress_file"] or state_file + ".log"
+        executor = build_executor(module, p, plan, state_file, progress_file)
+        cancel_on_signals(executor)
+        result = executor.run(check_mode=module.check_mode)
+    except PlanExecutionError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    except Exception as exc:  # noqa: BLE001 - connection errors and the like, in one line
+        module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False)
+    result["state_file"] = state_file
+    result["progress_file"] = progress_file
+    exit_with(module, result)
 
 
 if __name__ == "__main__":
