@@ -349,12 +349,16 @@ class PlanExecutor:
         )
         workers = pool_size(self.limits, self.order)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vigil-apply") as pool:
+            unsaved = False  # transitions of finished actions not yet written
             while True:
                 if self.cancelled.is_set():
                     self._stop("cancelled: %s" % self.cancel_reason)
-                if not self.stopped:
-                    for aid in self._start_ready(running):
-                        running[pool.submit(self._execute, aid, local)] = aid
+                starting = [] if self.stopped else self._start_ready(running)
+                for aid in starting:  # _start_ready wrote them, with the finishes before them
+                    running[pool.submit(self._execute, aid, local)] = aid
+                if unsaved and not starting:
+                    self.state.save()
+                unsaved = False
                 if not running:
                     break
                 # Wake up now and then: a cancel must be seen even while long migrations run.
@@ -363,7 +367,7 @@ class PlanExecutor:
                     aid = running.pop(future)
                     self.usage.remove(self.actions[aid])
                     self._finish(aid, future.result())
-                self.state.save()
+                    unsaved = True
             self._cancel_rest()
             self.state.save()
         return self.summary()
