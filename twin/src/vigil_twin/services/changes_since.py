@@ -2,8 +2,8 @@
 (``GET /os-migrations``, 2.59+) whose ``updated_at`` is at or after the given time.
 
 What a poller uses to watch many servers in one request. As in Nova, a record never updated
-since its creation has no ``updated_at`` and is not listed (a migration still ``queued``);
-a timestamp that is not ISO 8601 is a 400. Kept out of compute.py: one call per route there.
+since its creation has no ``updated_at`` and is not listed (a live migration's row is updated
+as soon as it is queued on its source); a timestamp that is not ISO 8601 is a 400. Kept out of compute.py: one call per route there.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ def admit(store: Any, mig: dict[str, Any]) -> None:
     """A live migration Nova accepted: start it now, or queue it behind its source's running ones."""
     pace = _pace(store)
     host = mig["source_compute"]
+    store._update_mig(mig, "queued")  # the conductor hands it to the source compute: the row is updated
     if len(pace["running"][host]) < limit(store):
         _start(store, mig)
     else:
