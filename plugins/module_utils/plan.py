@@ -17,60 +17,18 @@ import datetime
 import re
 import uuid
 
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import ACTION_TYPES, INPUT_SCHEMAS, TABLE
+from ansible_collections.vigil.openstack.plugins.module_utils.dag import find_cycle
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
 
-SCHEMA_VERSION = 1
+__all__ = ["ACTION_TYPES", "ACTION_INPUT_SCHEMAS", "find_cycle"]  # re-exported for their users
 
-ACTION_TYPES = ("migrate", "resize", "compute_service", "volume_migrate", "node_power", "stop", "nop", "sleep")
+SCHEMA_VERSION = 1
 
 _STR = {"type": "string", "minLength": 1}
 _NULLABLE_STR = {"type": ["string", "null"]}
 
-ACTION_INPUT_SCHEMAS = {
-    "migrate": {
-        "type": "object",
-        "required": ["migration_type", "source_node", "destination_node"],
-        "properties": {
-            "migration_type": {"enum": ["live", "cold"]},
-            "source_node": _STR,
-            "destination_node": _NULLABLE_STR,
-            "block_migration": {"enum": ["auto", True, False]},
-        },
-    },
-    "resize": {"type": "object", "required": ["flavor"], "properties": {"flavor": _STR}},
-    "compute_service": {
-        "type": "object",
-        "required": ["host", "state"],
-        "properties": {
-            "host": _STR,
-            "state": {"enum": ["enabled", "disabled"]},
-            "disabled_reason": _NULLABLE_STR,
-        },
-    },
-    "volume_migrate": {
-        "type": "object",
-        "required": ["migration_type"],
-        "properties": {
-            "migration_type": {"enum": ["migrate", "retype"]},
-            "destination_pool": _NULLABLE_STR,
-            "destination_type": _NULLABLE_STR,
-            "source_pool": _NULLABLE_STR,
-        },
-    },
-    "node_power": {
-        "type": "object",
-        "required": ["hostname", "backend", "node_id", "state"],
-        "properties": {
-            "hostname": _STR,
-            "backend": {"enum": ["ironic", "maas"]},
-            "node_id": _STR,
-            "state": {"enum": ["on", "off", "reboot"]},
-        },
-    },
-    "stop": {"type": "object"},
-    "nop": {"type": "object", "properties": {"message": {"type": "string"}}},
-    "sleep": {"type": "object", "required": ["duration"], "properties": {"duration": {"type": "number", "minimum": 0}}},
-}
+ACTION_INPUT_SCHEMAS = INPUT_SCHEMAS  # the table's (action_types.py)
 
 ACTION_SCHEMA = {
     "type": "object",
@@ -296,17 +254,14 @@ def _scope_errors(scope, actions):
     errors = []
     for n, a in enumerate(actions):
         inp = a.get("input") if isinstance(a.get("input"), dict) else {}
-        touched = {
-            "migrate": ("source_node", "destination_node"),
-            "compute_service": ("host",),
-            "node_power": ("hostname",),
-        }.get(a.get("type") if isinstance(a.get("type"), str) else None, ())
-        for key in touched:
+        row = TABLE.get(a.get("type")) if isinstance(a.get("type"), str) else None
+        for key in row.host_keys if row else ():
             host = inp.get(key)
             if isinstance(host, str) and host and ((hosts and host not in hosts) or host in banned_hosts):
                 errors.append("$.actions[%d].input.%s: host %r is outside the plan's scope" % (n, key, host))
         if (
-            a.get("type") in ("migrate", "resize", "stop")
+            row
+            and row.resource == "server"
             and isinstance(a.get("resource"), str)
             and a["resource"] in banned_instances
         ):
@@ -317,36 +272,44 @@ def _scope_errors(scope, actions):
 _ACTION_KEYS = frozenset(ACTION_SCHEMA["properties"])
 
 
-def _NONEMPTY(v):  # noqa: N802 - reads as a constant predicate in _INPUT_OK
+def _NONEMPTY(v):  # noqa: N802 - reads as a constant predicate
     return isinstance(v, str) and v != ""
 
 
-def _OPT_STR(v):  # noqa: N802
-    return v is None or isinstance(v, str)
+def fast_check(schema):
+    """A predicate equivalent to ``not validate_schema(value, schema)`` for the keywords action
+    input schemas use (type, enum, required, properties, minLength, minimum); None when the
+    schema uses another keyword (then the generic validator is the only judge)."""
+    known = {"type", "enum", "required", "properties", "minLength", "minimum"}
+    if set(schema) - known:
+        return None
+    subs = {k: fast_check(v) for k, v in schema.get("properties", {}).items()}
+    if any(c is None for c in subs.values()):
+        return None
+    types = schema.get("type")
+    types = [_TYPES[t] for t in (types if isinstance(types, list) else [types])] if types else None
+    enum = schema.get("enum")
+    required = tuple(schema.get("required", ()))
+    min_len, minimum = schema.get("minLength"), schema.get("minimum")
+
+    def check(v):
+        if types is not None and not any(t(v) for t in types):
+            return False
+        if enum is not None and not any(_same(v, e) for e in enum):
+            return False
+        if isinstance(v, dict):
+            if not all(k in v for k in required):
+                return False
+            if not all(sub(v[k]) for k, sub in subs.items() if k in v):
+                return False
+        if min_len is not None and isinstance(v, str) and len(v) < min_len:
+            return False
+        return minimum is None or not _TYPES["number"](v) or v >= minimum
+
+    return check
 
 
-_INPUT_OK = {
-    "migrate": lambda i: (
-        i.get("migration_type") in ("live", "cold")
-        and _NONEMPTY(i.get("source_node"))
-        and "destination_node" in i
-        and _OPT_STR(i["destination_node"])
-        and (("block_migration" not in i) or i["block_migration"] in ("auto", True, False))
-    ),
-    "compute_service": lambda i: (
-        _NONEMPTY(i.get("host")) and i.get("state") in ("enabled", "disabled") and _OPT_STR(i.get("disabled_reason"))
-    ),
-    "node_power": lambda i: (
-        _NONEMPTY(i.get("hostname"))
-        and i.get("backend") in ("ironic", "maas")
-        and _NONEMPTY(i.get("node_id"))
-        and i.get("state") in ("on", "off", "reboot")
-    ),
-    "volume_migrate": lambda i: (
-        i.get("migration_type") in ("migrate", "retype")
-        and all(_OPT_STR(i.get(k)) for k in ("destination_pool", "destination_type", "source_pool"))
-    ),
-}
+_INPUT_OK = {t: fast_check(s) for t, s in INPUT_SCHEMAS.items()}
 
 
 def _action_ok(a):
@@ -363,43 +326,12 @@ def _action_ok(a):
     if not isinstance(parents, list) or not all(_NONEMPTY(p) for p in parents) or len(set(parents)) != len(parents):
         return False
     check = _INPUT_OK.get(a["type"]) if isinstance(a["type"], str) else None
-    return check is not None and bool(check(a["input"]))
+    return check is not None and check(a["input"])
 
 
 def _str_items(value):
     """The string items of a list (anything else: none)."""
     return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
-
-
-def find_cycle(actions):
-    """Return one cycle of action ids (list, first == last) or None. Iterative DFS."""
-    parents = {}
-    for a in actions:
-        if isinstance(a.get("id"), str):
-            parents.setdefault(a["id"], []).extend(_str_items(a.get("parents")))
-    color = {}
-    for start in parents:
-        if color.get(start):
-            continue
-        stack = [(start, iter(parents.get(start, ())))]
-        color[start] = 1
-        path = [start]
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                color[node] = 2
-                stack.pop()
-                path.pop()
-                continue
-            c = color.get(nxt)
-            if c == 1:
-                return path[path.index(nxt) :] + [nxt]
-            if c is None and nxt in parents:
-                color[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, iter(parents[nxt])))
-    return None
 
 
 class PlanError(ValueError):

@@ -20,6 +20,9 @@ import collections
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from ansible_collections.vigil.openstack.plugins.module_utils import dag
+from ansible_collections.vigil.openstack.plugins.module_utils import limits as limitslib
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import migration_source
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
     ActionError,
     Interrupted,
@@ -44,17 +47,6 @@ from ansible_collections.vigil.openstack.plugins.module_utils.state_file import 
     utcnow,
 )
 
-# Watcher-like defaults: a few migrations at once, at most two actions touching one host.
-DEFAULT_LIMITS = {
-    "total": 8,
-    "per_host": 2,
-    "migrate": 4,
-    "resize": 2,
-    "volume_migrate": 2,
-    "node_power": 2,
-    "compute_service": 4,
-    "stop": 4,
-}
 RESOURCE_SAMPLE = 10  # actions read before the run to tell a plan for another cloud
 UNVERIFIABLE = ("nop", "sleep")  # action types with no post-condition in the cloud
 RECHECK_SAMPLE = 20  # SUCCEEDED actions a resume re-reads beyond the parents it relies on
@@ -62,14 +54,16 @@ CANCEL_POLL_S = 0.5  # how often the scheduler looks for a cancel while actions 
 
 
 def normalize_limits(limits):
-    merged = dict(DEFAULT_LIMITS)
-    for key, value in (limits or {}).items():
-        if key not in ("total", "per_host") and key not in EXECUTORS:
-            raise PlanExecutionError("concurrency: unknown key %r (total, per_host or an action type)" % key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise PlanExecutionError("concurrency.%s must be a positive integer, got %r" % (key, value))
-        merged[key] = value
-    return merged
+    """plan_apply's ``concurrency`` in the one format of limits.py (PlanExecutionError naming a bad key)."""
+    try:
+        return limitslib.normalize(limits, name="concurrency")
+    except limitslib.LimitsError as exc:
+        raise PlanExecutionError(str(exc)) from None
+
+
+def pool_size(limits, actions):
+    """Worker threads: the total limit, or one per action (at most 256) when it is unlimited."""
+    return limits["total"] or max(1, min(256, len(actions)))
 
 
 class PlanExecutor:
@@ -118,6 +112,7 @@ class PlanExecutor:
         # one run per plan, whatever state file (None: the state file's own lock only)
         self.plan_lock = PlanLock(plan_lock_dir, plan.get("id"), state_path) if plan_lock_dir else None
         self.results = {}
+        self.provider_names = {}
         self.stopped = None  # reason the plan stopped early
         self._cursor = 0  # first action of the plan that may still become ready (see _ready)
         self.drifted = []  # actions recorded SUCCEEDED that no longer hold (run again under on_drift: rerun)
@@ -137,9 +132,11 @@ class PlanExecutor:
     def context(self):
         """A fresh executor context whose waits end when the run is cancelled."""
         ctx = self.make_ctx()
-        poller = ctx.get("poller")
-        if poller is not None and getattr(poller, "stop", None) is None:
-            poller.stop = self.cancelled
+        for waiter in (ctx.get("poller"), ctx.get("server_watch")):
+            if waiter is not None and getattr(waiter, "stop", None) is None:
+                waiter.stop = self.cancelled
+        # One cache of Placement provider names for every worker thread (names do not change).
+        ctx.setdefault("provider_names", self.provider_names)
         return ctx
 
     # -- validation ------------------------------------------------------------------
@@ -248,7 +245,7 @@ class PlanExecutor:
                 _fields(executor.postcondition or executor.predicted(state)),
             )
 
-        with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-recheck") as pool:
+        with ThreadPoolExecutor(max_workers=pool_size(self.limits, todo), thread_name_prefix="vigil-recheck") as pool:
             problems = list(zip(todo, pool.map(check, todo)))
         return [(aid, problem) for aid, problem in problems if problem]
 
@@ -273,63 +270,15 @@ class PlanExecutor:
     def _graph(self):
         self.actions = {a["id"]: a for a in self.plan["actions"]}
         self.order = [a["id"] for a in self.plan["actions"]]
-        self.children = {aid: [] for aid in self.order}
-        for a in self.plan["actions"]:
-            for p in a.get("parents") or ():
-                self.children[p].append(a["id"])
-        self.hosts = {}
-        for aid, a in self.actions.items():
-            cls = self.executors[a["type"]]
-            self.hosts[aid] = list(cls.hosts(a)) if hasattr(cls, "hosts") else []
+        self.children = dag.children_map(self.plan["actions"])
 
     def descendants(self, aid):
-        seen, stack = [], list(self.children[aid])
-        while stack:
-            nxt = stack.pop(0)
-            if nxt not in seen:
-                seen.append(nxt)
-                stack.extend(self.children[nxt])
-        return seen
+        return dag.descendants(self.children, aid)
 
     def waves(self):
         """Action ids by DAG level, in plan order within a level (what check mode shows)."""
         self._graph()
-        level = {}
-        for aid in self._topological():
-            parents = self.actions[aid].get("parents") or ()
-            level[aid] = 1 + max([level[p] for p in parents] or [0])
-        out = {}
-        for aid in self.order:
-            out.setdefault(level[aid], []).append(aid)
-        return [out[k] for k in sorted(out)]
-
-    def _topological(self):
-        indeg = {aid: len(self.actions[aid].get("parents") or ()) for aid in self.order}
-        ready = [aid for aid in self.order if indeg[aid] == 0]
-        out = []
-        while ready:
-            aid = ready.pop(0)
-            out.append(aid)
-            for child in self.children[aid]:
-                indeg[child] -= 1
-                if indeg[child] == 0:
-                    ready.append(child)
-        return out
-
-    # -- limits ----------------------------------------------------------------------
-    def _fits(self, aid, running):
-        if len(running) >= self.limits["total"]:
-            return False
-        atype = self.actions[aid]["type"]
-        type_limit = self.limits.get(atype)
-        if type_limit and sum(1 for r in running if self.actions[r]["type"] == atype) >= type_limit:
-            return False
-        per_host = self.limits.get("per_host")
-        if per_host:
-            for host in self.hosts[aid]:
-                if sum(1 for r in running if host in self.hosts[r]) >= per_host:
-                    return False
-        return True
+        return dag.levels(self.plan["actions"])
 
     # -- run ---------------------------------------------------------------------------
     def run(self, check_mode=False):
@@ -385,51 +334,101 @@ class PlanExecutor:
             if failed:
                 self._stop("action %s failed earlier" % ", ".join(failed))
         self.state.save()
+        return self._loop()
 
-        running = {}
+    def _loop(self):
+        running = {}  # future -> action id
         local = threading.local()
         self._cursor = 0
-        with ThreadPoolExecutor(max_workers=self.limits["total"], thread_name_prefix="vigil-apply") as pool:
+        self.usage = limitslib.Usage(self.limits)
+        self.position = {aid: n for n, aid in enumerate(self.order)}
+        self.moves_left = collections.Counter(
+            migration_source(self.actions[aid])
+            for aid in self.order
+            if self.selected(aid) and self.state.entry(aid)["state"] == PENDING
+        )
+        workers = pool_size(self.limits, self.order)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vigil-apply") as pool:
+            unsaved = False  # transitions of finished actions not yet written
             while True:
                 if self.cancelled.is_set():
                     self._stop("cancelled: %s" % self.cancel_reason)
-                if not self.stopped:
-                    starting = []
-                    for aid in self._ready(running):
-                        if len(running) + len(starting) >= self.limits["total"]:
-                            break  # full: looking further down the plan cannot start anything
-                        if not self._fits(aid, list(running.values()) + starting):
-                            continue
-                        entry = self.state.entry(aid)
-                        self.state.set(
-                            aid,
-                            ONGOING,
-                            save=False,
-                            started=self.now(),
-                            finished=None,
-                            attempts=int(entry.get("attempts") or 0) + 1,
-                        )
-                        starting.append(aid)
-                    if starting:
-                        # Transitions of one scheduler step are written together, and before
-                        # any of these actions can send anything.
-                        self.state.save()
-                        for aid in starting:
-                            self.log(
-                                "%s: start %s %s" % (aid, self.actions[aid]["type"], self.actions[aid]["resource"])
-                            )
-                            running[pool.submit(self._execute, aid, local)] = aid
+                starting = [] if self.stopped else self._start_ready(running)
+                for aid in starting:  # _start_ready wrote them, with the finishes before them
+                    running[pool.submit(self._execute, aid, local)] = aid
+                if unsaved and not starting:
+                    self.state.save()
+                unsaved = False
                 if not running:
                     break
                 # Wake up now and then: a cancel must be seen even while long migrations run.
                 done, _unused = wait(list(running), timeout=CANCEL_POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     aid = running.pop(future)
+                    self.usage.remove(self.actions[aid])
                     self._finish(aid, future.result())
-                self.state.save()
+                    unsaved = True
             self._cancel_rest()
             self.state.save()
         return self.summary()
+
+    def _candidates(self, running):
+        """Ready actions that fit the limits now, best first: plan order, except that the
+        migrations among them go off the hosts with the most moves still to start first (the
+        host that frees the most capacity, and the longest queue under a per-host limit). The
+        scan stops once it holds a few times the free slots."""
+        total = self.limits["total"]
+        wanted = 4 * (total - self.usage.total) if total is not None else None
+        found = []
+        hosts = self.usage.copy(per_type=False)  # host limits only: candidates that can run together
+        for aid in self._ready(running):
+            if wanted is not None and len(found) >= wanted:
+                break
+            action = self.actions[aid]
+            if self.usage.fits(action) and hosts.fits(action):
+                hosts.add(action)
+                found.append(aid)
+        # Migrations trade places among themselves; other actions keep their place in the plan.
+        slots = [n for n, aid in enumerate(found) if migration_source(self.actions[aid]) is not None]
+        moves = sorted(
+            (found[n] for n in slots),
+            key=lambda aid: (-self.moves_left[migration_source(self.actions[aid])], self.position[aid]),
+        )
+        for n, aid in zip(slots, moves):
+            found[n] = aid
+        return found
+
+    def _start_ready(self, running):
+        """Mark ONGOING (and save) the ready actions that fit the limits; return their ids."""
+        starting = []
+        total = self.limits["total"]
+        for aid in self._candidates(running):
+            if total is not None and self.usage.total >= total:
+                break  # full
+            action = self.actions[aid]
+            if not self.usage.fits(action):
+                continue  # an earlier pick of this step took the room
+            self.usage.add(action)
+            source = migration_source(action)
+            if source is not None:
+                self.moves_left[source] -= 1
+            entry = self.state.entry(aid)
+            self.state.set(
+                aid,
+                ONGOING,
+                save=False,
+                started=self.now(),
+                finished=None,
+                attempts=int(entry.get("attempts") or 0) + 1,
+            )
+            starting.append(aid)
+        if starting:
+            # Transitions of one scheduler step are written together, and before any of these
+            # actions can send anything.
+            self.state.save()
+            for aid in starting:
+                self.log("%s: start %s %s" % (aid, self.actions[aid]["type"], self.actions[aid]["resource"]))
+        return starting
 
     def _ready(self, running):
         # Actions at the front of the plan that are settled for this run never become ready
@@ -455,6 +454,7 @@ class PlanExecutor:
                 local.ctx = self.context()
             # The context is shared by the actions of one thread: clients built lazily are reused.
             executor = executor_for(self.actions[aid], local.ctx, self.executors)
+            executor.dependents = len(self.children[aid])
             result = executor.run(check_mode=False)
             return SUCCEEDED, {
                 "changed": bool(result.get("changed")),

@@ -26,14 +26,10 @@ try:
 except ImportError:  # pragma: no cover - registry.run reports the missing library
     np = None
 
+from ansible_collections.vigil.openstack.plugins.module_utils import limits as limitslib
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import hosts_of
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import EPS, final_moves
-
-DEFAULT_LIMITS = {
-    "per_type": {"migrate": 10, "volume_migrate": 4, "node_power": 8, "compute_service": 20, "resize": 4, "stop": 10},
-    "per_host": 2,
-    "total": None,
-}
 
 
 class ActionList:
@@ -50,98 +46,111 @@ class ActionList:
         self.extra = []  # (type, resource, input, postcondition)
 
     def build(self):
-        actions = []
-        ids = {}
+        self._actions, self._ids = [], {}
+        self._host_actions()
+        out_moves = self._server_moves()
+        self._volume_actions()
+        self._drain_actions(out_moves)
+        for atype, resource, inp, post, parents in self.extra:
+            self._add(
+                ("x", len(self._actions)),
+                lambda a, p, t=atype, r=resource, i=inp, c=post: planlib.simple_action(a, t, r, i, p, c),
+                parents,
+            )
+        return self._actions
 
-        def add(key, build, parents=()):
-            aid = "a%d" % (len(actions) + 1)
-            actions.append(build(aid, sorted(set(parents), key=_id_key)))
-            ids[key] = aid
-            return aid
+    def _add(self, key, build, parents=()):
+        aid = "a%d" % (len(self._actions) + 1)
+        self._actions.append(build(aid, sorted(set(parents), key=_id_key)))
+        self._ids[key] = aid
+        return aid
 
+    def _known(self, *keys):
+        return [self._ids[k] for k in keys if k in self._ids]
+
+    def _host_actions(self):
+        """Power on, then enable; disable-first hosts (maintenance) before anything moves."""
         for host, backend, node in self.power_on:
-            add(("on", host), lambda a, p, h=host, b=backend, n=node: planlib.node_power_action(a, h, b, n, "on", p))
+            self._add(
+                ("on", host), lambda a, p, h=host, b=backend, n=node: planlib.node_power_action(a, h, b, n, "on", p)
+            )
         for host in self.enable:
-            add(
+            self._add(
                 ("enable", host),
                 lambda a, p, h=host: planlib.compute_service_action(a, h, "enabled", None, p),
-                [ids[k] for k in [("on", host)] if k in ids],
+                self._known(("on", host)),
             )
         for host, reason in self.disable_first:
-            add(
+            self._add(
                 ("disable", host), lambda a, p, h=host, r=reason: planlib.compute_service_action(a, h, "disabled", r, p)
             )
 
-        out_moves = {}  # hostname -> [action ids of moves off it]
-        if self.placement is not None:
-            pl = self.placement
-            moves = final_moves(pl)
-            free0 = pl.fresh().free
-            cum_in = np.zeros_like(free0)
-            last_hop = {}  # instance -> its previous move (hops when chains could not collapse)
-            for i, src, dst in moves:
-                sname, dname = pl.hostnames[src], pl.hostnames[dst]
-                parents = [ids[k] for k in (("on", dname), ("enable", dname), ("disable", sname)) if k in ids]
-                parents += [last_hop[i]] if i in last_hop else []
-                cum_in[dst] += pl.demand[i]
-                if (cum_in[dst] > free0[dst] + EPS).any() or i in pl.inst_groups:
-                    parents += out_moves.get(dname, [])
-                status = str(pl.status[i]) if pl.N else "ACTIVE"
-                aid = add(
-                    ("move", i, len(actions)),
-                    lambda a, p, u=pl.uuids[i], s=sname, d=dname, t=pl.mig_type[i], st=status: planlib.migrate_action(
-                        a, u, s, d, t, st, p
-                    ),
-                    parents,
-                )
-                out_moves.setdefault(sname, []).append(aid)
-                last_hop[i] = aid
+    def _server_moves(self):
+        """Server moves, each after what it needs; returns hostname -> ids of the moves off it."""
+        out_moves = {}
+        if self.placement is None:
+            return out_moves
+        pl = self.placement
+        free0 = pl.fresh().free
+        cum_in = np.zeros_like(free0)
+        last_hop = {}  # instance -> its previous move (hops when chains could not collapse)
+        for i, src, dst in final_moves(pl):
+            sname, dname = pl.hostnames[src], pl.hostnames[dst]
+            parents = self._known(("on", dname), ("enable", dname), ("disable", sname))
+            parents += [last_hop[i]] if i in last_hop else []
+            cum_in[dst] += pl.demand[i]
+            if (cum_in[dst] > free0[dst] + EPS).any() or i in pl.inst_groups:
+                parents += out_moves.get(dname, [])
+            status = str(pl.status[i]) if pl.N else "ACTIVE"
+            aid = self._add(
+                ("move", i, len(self._actions)),
+                lambda a, p, u=pl.uuids[i], s=sname, d=dname, t=pl.mig_type[i], st=status: planlib.migrate_action(
+                    a, u, s, d, t, st, p
+                ),
+                parents,
+            )
+            out_moves.setdefault(sname, []).append(aid)
+            last_hop[i] = aid
+        return out_moves
 
+    def _volume_actions(self):
         pool_cum, out_pool = {}, {}
         for vol, src, dst, size in self.volume_moves:
             parents = []
             pool_cum[dst] = pool_cum.get(dst, 0.0) + float(size)
             if pool_cum[dst] > self.pool_free.get(dst, float("inf")) + EPS:
                 parents += out_pool.get(dst, [])
-            aid = add(
+            aid = self._add(
                 ("vol", vol),
                 lambda a, p, v=vol, s=src, d=dst: planlib.volume_migrate_action(a, v, s, destination_pool=d, parents=p),
                 parents,
             )
             out_pool.setdefault(src, []).append(aid)
         for vol, src, vtype in self.volume_retypes:
-            add(
+            self._add(
                 ("retype", vol),
                 lambda a, p, v=vol, s=src, t=vtype: planlib.volume_migrate_action(
                     a, v, s, destination_type=t, parents=p
                 ),
             )
 
+    def _drain_actions(self, out_moves):
+        """Disable drained hosts, then power off once drained and disabled."""
         for host, reason in self.disable_after:
-            if ("disable", host) in ids:
+            if ("disable", host) in self._ids:
                 continue
-            add(
+            self._add(
                 ("disable", host),
                 lambda a, p, h=host, r=reason: planlib.compute_service_action(a, h, "disabled", r, p),
                 out_moves.get(host, []),
             )
         for host, backend, node in self.power_off:
-            parents = list(out_moves.get(host, []))
-            if ("disable", host) in ids:
-                parents.append(ids[("disable", host)])
-            add(
+            parents = list(out_moves.get(host, [])) + self._known(("disable", host))
+            self._add(
                 ("off", host),
                 lambda a, p, h=host, b=backend, n=node: planlib.node_power_action(a, h, b, n, "off", p),
                 parents,
             )
-
-        for atype, resource, inp, post, parents in self.extra:
-            add(
-                ("x", len(actions)),
-                lambda a, p, t=atype, r=resource, i=inp, c=post: planlib.simple_action(a, t, r, i, p, c),
-                parents,
-            )
-        return actions
 
 
 def _id_key(aid):
@@ -149,46 +158,6 @@ def _id_key(aid):
         return (0, int(aid[1:]))
     except (TypeError, ValueError):
         return (1, str(aid))
-
-
-def _action_hosts(action):
-    inp = action.get("input") or {}
-    t = action.get("type")
-    if t == "migrate":
-        return [h for h in (inp.get("source_node"), inp.get("destination_node")) if h]
-    if t == "compute_service":
-        return [inp.get("host")] if inp.get("host") else []
-    if t == "node_power":
-        return [inp.get("hostname")] if inp.get("hostname") else []
-    if t == "volume_migrate":
-        return [h for h in (inp.get("source_pool"), inp.get("destination_pool")) if h]
-    return []
-
-
-def _limits(limits):
-    out = {"per_type": dict(DEFAULT_LIMITS["per_type"]), "per_host": DEFAULT_LIMITS["per_host"], "total": None}
-    if limits:
-        if not isinstance(limits, dict):
-            raise ValueError("limits must be a mapping with per_type, per_host, total")
-        unknown = sorted(set(limits) - {"per_type", "per_host", "total"})
-        if unknown:
-            raise ValueError("unknown limits keys: %s (known: per_type, per_host, total)" % ", ".join(unknown))
-        for t, n in (limits.get("per_type") or {}).items():
-            if t not in planlib.ACTION_TYPES:
-                raise ValueError(
-                    "limits.per_type: unknown action type %r (known: %s)" % (t, ", ".join(planlib.ACTION_TYPES))
-                )
-            out["per_type"][t] = n
-        if "per_host" in limits:
-            out["per_host"] = limits["per_host"]
-        if "total" in limits:
-            out["total"] = limits["total"]
-    for name, n in [("per_host", out["per_host"]), ("total", out["total"])] + [
-        ("per_type." + k, v) for k, v in out["per_type"].items()
-    ]:
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-            raise ValueError("limits.%s must be a positive integer or null, got %r" % (name, n))
-    return out
 
 
 def plan_waves(plan, limits=None):
@@ -207,30 +176,18 @@ def plan_waves(plan, limits=None):
         cycle = planlib.find_cycle(actions)
         if cycle:
             raise planlib.PlanError("dependency cycle " + " -> ".join(cycle))
-    lim = _limits(limits)
+    lim = limitslib.normalize(limits)
     done = set()
     pending = list(actions)
     waves = []
     while pending:
-        wave, per_type, per_host, rest = [], {}, {}, []
+        wave, usage, rest = [], limitslib.Usage(lim), []
         for a in pending:
-            if not all(p in done for p in a.get("parents") or ()):
+            if all(p in done for p in a.get("parents") or ()) and usage.fits(a):
+                wave.append(a["id"])
+                usage.add(a)
+            else:
                 rest.append(a)
-                continue
-            t = a["type"]
-            hosts = _action_hosts(a)
-            full = (
-                (lim["total"] is not None and len(wave) >= lim["total"])
-                or (lim["per_type"].get(t) is not None and per_type.get(t, 0) >= lim["per_type"][t])
-                or (lim["per_host"] is not None and any(per_host.get(h, 0) >= lim["per_host"] for h in hosts))
-            )
-            if full:
-                rest.append(a)
-                continue
-            wave.append(a["id"])
-            per_type[t] = per_type.get(t, 0) + 1
-            for h in hosts:
-                per_host[h] = per_host.get(h, 0) + 1
         if not wave:  # cannot happen with a valid DAG and limits >= 1
             raise planlib.PlanError(
                 "no action can start; unresolved parents: %s" % ", ".join(a["id"] for a in rest[:5])
@@ -250,7 +207,7 @@ def plan_summary(plan):
         if a["type"] == "migrate":
             m = a["input"].get("migration_type")
             by_mig[m] = by_mig.get(m, 0) + 1
-        hosts.update(h for h in _action_hosts(a) if a["type"] != "volume_migrate")
+        hosts.update(h for h in hosts_of(a) if a["type"] != "volume_migrate")
     waves = plan_waves(plan) if plan.get("actions") else []
     return {
         "id": plan.get("id"),

@@ -86,10 +86,14 @@ options:
   concurrency:
     description:
       - Limits on actions running at once - C(total), C(per_host) (actions touching one host
-        or storage backend), and per action type (C(migrate), C(volume_migrate), C(node_power),
-        C(compute_service), C(resize), C(stop), C(nop), C(sleep)).
-      - Defaults - total 8, per_host 2, migrate 4, resize 2, volume_migrate 2, node_power 2,
-        compute_service 4, stop 4.
+        or storage backend), C(per_type) (a mapping of action type - C(migrate),
+        C(volume_migrate), C(node_power), C(compute_service), C(resize), C(stop), C(nop),
+        C(sleep) - to its limit; action types are also accepted as top-level keys) and
+        C(max_concurrent_live_migrations) (live migrations leaving one source host - set it to
+        the computes' nova.conf option of that name).
+      - Defaults - total 8, per_host 2, max_concurrent_live_migrations 1 (Nova's default),
+        migrate 4, resize 2, volume_migrate 2, node_power 2, compute_service 4, stop 4; the
+        same as the P(vigil.openstack.plan_waves#filter) filter's. C(null) means unlimited.
     type: dict
     default: {}
   only:
@@ -137,6 +141,8 @@ options:
   poll_interval:
     description:
       - Seconds between the first polls of an action; later polls back off up to 5 s.
+      - Also the shortest interval of the one poller that watches every server the plan moves
+        (one C(GET /servers/detail?changes-since=) per cycle for all of them, see docs/apply.md).
     type: float
     default: 1.0
 extends_documentation_fragment:
@@ -250,128 +256,22 @@ drifted:
   elements: str
 """
 
-import datetime
-import json
-import os
-import signal
-import threading
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.runner import (
-    POLL_SPEC,
-    connect_retrying,
-    make_ctx,
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_apply_run import (
+    argument_spec,
+    build_executor,
+    cancel_on_signals,
+    default_state_file,
+    exit_with,
+    read_plan,
 )
-from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
-    connect,
-    connect_maas,
-    maas_argument_spec,
-    openstack_argument_spec,
-)
-from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import (
-    PlanExecutionError,
-    PlanExecutor,
-)
-from ansible_collections.vigil.openstack.plugins.module_utils.private_files import (
-    UnsafeFile,
-    open_private,
-    prepare_private_path,
-)
-from ansible_collections.vigil.openstack.plugins.module_utils.state_file import state_path_for_id
-
-
-def load_plan_file(path):
-    try:
-        with open(path) as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise PlanExecutionError("cannot read plan file %s: %s" % (path, exc.strerror)) from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - PyYAML comes with ansible-core
-        raise PlanExecutionError("plan file %s is not JSON and PyYAML is missing" % path) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanExecutionError(
-            "plan file %s is neither JSON nor YAML: %s" % (path, str(exc).splitlines()[0])
-        ) from None
-
-
-def default_state_file(params, plan):
-    if params["state_file"]:
-        return params["state_file"]
-    if params["plan_file"]:
-        return params["plan_file"] + ".state.json"
-    # The plan id names the file: one such as ../x must not land outside state_dir.
-    return state_path_for_id(params["state_dir"], plan.get("id", "plan"))
-
-
-def progress_logger(module, path, plan_id, check_mode=False):
-    """The executor's log: timestamped lines appended to ``path`` and to the module log.
-
-    The file is opened once, before the run (never in check mode), so a symlink or a
-    foreign file under its name is refused before anything happens.
-    """
-    lock = threading.Lock()
-    handle = None
-    if not check_mode:
-        try:
-            prepare_private_path(path)
-            handle = os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a")
-        except UnsafeFile as exc:
-            raise PlanExecutionError(str(exc)) from None
-
-    def log(msg):
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if handle is not None:
-            with lock:
-                handle.write("%s %s\n" % (stamp, msg))
-                handle.flush()  # tail -f sees each line as it happens
-        module.log("vigil plan %s: %s" % (plan_id, msg))
-
-    return log
-
-
-CANCEL_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
-
-
-def cancel_on_signals(executor):
-    """Turn the signals that stop a job into a clean cancel of the run (see the notes)."""
-
-    def handler(signum, _frame):
-        executor.cancel(signal.Signals(signum).name)
-
-    for name in CANCEL_SIGNALS:
-        signal.signal(getattr(signal, name), handler)
+from ansible_collections.vigil.openstack.plugins.module_utils.plan_executor import PlanExecutionError
 
 
 def main():
-    spec = openstack_argument_spec()
-    spec.update(maas_argument_spec())
-    spec.update(POLL_SPEC)
-    spec.update(
-        plan=dict(type="dict"),
-        plan_file=dict(type="path"),
-        state_file=dict(type="path"),
-        progress_file=dict(type="path"),
-        state_dir=dict(type="path", default="~/.vigil/state"),
-        on_failure=dict(type="str", choices=["stop", "continue_independent"], default="stop"),
-        on_stale=dict(type="str", choices=["skip", "stop"], default="skip"),
-        concurrency=dict(type="dict", default={}),
-        model_digest=dict(type="str"),
-        only=dict(type="list", elements="str"),
-        retry_failed=dict(type="bool", default=False),
-        on_drift=dict(type="str", choices=["stop", "rerun"], default="stop"),
-        timeout=dict(type="int"),
-    )
     module = AnsibleModule(
-        argument_spec=spec,
+        argument_spec=argument_spec(),
         supports_check_mode=True,
         mutually_exclusive=[("plan", "plan_file")],
         required_one_of=[("plan", "plan_file")],
@@ -380,37 +280,10 @@ def main():
     p["wait"] = True  # a plan's dependents need their parents finished
     p["force"] = False  # plans never force
     try:
-        plan = p["plan"] if p["plan"] is not None else load_plan_file(p["plan_file"])
-        if not isinstance(plan, dict):
-            raise PlanExecutionError("the plan must be a mapping, got %s" % type(plan).__name__)
+        plan = read_plan(p)
         state_file = default_state_file(p, plan)
-        connect_retrying(connect, p)  # fail fast, in one line, on bad credentials
-        has_maas = any(
-            a.get("type") == "node_power" and (a.get("input") or {}).get("backend") == "maas"
-            for a in plan.get("actions") or []
-            if isinstance(a, dict)
-        )
-        maas = (lambda: connect_maas(p)) if has_maas else None
-
-        def thread_ctx():
-            # Called in each worker thread: every thread gets its own clients, built on first use.
-            return make_ctx(p, lambda: connect_retrying(connect, p), maas=maas)
-
         progress_file = p["progress_file"] or state_file + ".log"
-        executor = PlanExecutor(
-            plan,
-            log=progress_logger(module, progress_file, plan.get("id"), check_mode=module.check_mode),
-            state_path=state_file,
-            make_ctx=thread_ctx,
-            on_stale=p["on_stale"],
-            on_failure=p["on_failure"],
-            limits=p["concurrency"],
-            model_digest=p["model_digest"],
-            only=p["only"],
-            retry_failed=p["retry_failed"],
-            on_drift=p["on_drift"],
-            plan_lock_dir=p["state_dir"],
-        )
+        executor = build_executor(module, p, plan, state_file, progress_file)
         cancel_on_signals(executor)
         result = executor.run(check_mode=module.check_mode)
     except PlanExecutionError as exc:
@@ -419,23 +292,7 @@ def main():
         module.fail_json(msg="%s: %s" % (type(exc).__name__, exc), changed=False)
     result["state_file"] = state_file
     result["progress_file"] = progress_file
-    warnings = ["%s skipped: %s" % (a["id"], a["error"]) for a in result.get("actions", []) if a["state"] == "SKIPPED"]
-    for warning in warnings[:20]:
-        module.warn(warning)
-    if result.get("cancelled"):
-        counts = result["counts"]
-        module.fail_json(
-            msg="cancelled by %s: %d action(s) left ONGOING for the next run to re-check, %d CANCELLED"
-            % (result["cancelled"], counts["ONGOING"], counts["CANCELLED"]),
-            **result,
-        )
-    if result["failed_actions"]:
-        first = next(a for a in result["actions"] if a["id"] == result["failed_actions"][0])
-        module.fail_json(
-            msg="%d action(s) failed, first %s: %s" % (len(result["failed_actions"]), first["id"], first["error"]),
-            **result,
-        )
-    module.exit_json(**result)
+    exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -551,3 +551,39 @@ def test_state_file_directories_are_all_private(tmp_path):
     PlanExecutor(plan, state_path=str(path), make_ctx=lambda: {"world": world}, executors=EXECUTORS).run()
     for directory in (tmp_path / "new", tmp_path / "new" / "deeper"):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
+def test_one_live_migration_per_source_host_by_default(tmp_path):
+    servers = {"s%d" % i: "src%d" % (i % 2) for i in range(8)}
+    world = World(servers)
+    world.duration = 0.05
+    actions = [mig("a%d" % i, "s%d" % i, "src%d" % (i % 2), "dst%d" % i) for i in range(8)]
+    summary = executor(make_plan(actions), world, tmp_path, limits={"per_host": None}).run()
+    assert set(states(summary).values()) == {"SUCCEEDED"}
+    assert world.max_per_host["src0"] == world.max_per_host["src1"] == 1  # Nova's default pace
+    assert world.max_running == 2  # both sources side by side
+    summary = executor(
+        make_plan([mig("b%d" % i, "s%d" % i, world.placement["s%d" % i], "src9") for i in range(4)]),
+        world,
+        tmp_path / "again",
+        limits={"per_host": None, "max_concurrent_live_migrations": 3, "total": 8},
+    ).run()
+    assert world.max_per_host["dst0"] == 1 and world.max_running >= 3
+
+
+def test_migrations_off_the_busiest_host_start_first(tmp_path):
+    world = World({"s1": "ha", "s2": "hb", "s3": "hb", "s4": "hb"})
+    plan = make_plan(
+        [
+            mig("a1", "s1", "ha", "hz"),
+            planlib.simple_action("n1", "nop", "note"),
+            mig("a2", "s2", "hb", "hy"),
+            mig("a3", "s3", "hb", "hy"),
+            mig("a4", "s4", "hb", "hy"),
+        ]
+    )
+    summary = executor(plan, world, tmp_path, limits={"total": 1}).run()
+    assert set(states(summary).values()) == {"SUCCEEDED"}
+    # hb has three moves to start, ha one: hb's go first until both have one left (then plan
+    # order); the nop keeps its place between the ready migrations
+    assert world.calls == ["a2", "a3", "a1", "n1", "a4"]

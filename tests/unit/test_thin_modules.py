@@ -12,10 +12,6 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted((ROOT / "plugins" / "modules").glob("*.py"))
 
-# plan_apply.py belongs to the helper reworking apply (issue 17, action types and limits):
-# its load_plan_file/progress_logger/... move out in that branch, not here.
-NOT_YET_THIN = {"plan_apply.py"}
-
 
 def _tree(path):
     return ast.parse(path.read_text(), str(path))
@@ -23,8 +19,6 @@ def _tree(path):
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
 def test_a_module_file_defines_main_only(path):
-    if path.name in NOT_YET_THIN:
-        pytest.skip("owned by another branch of issue 17")
     tree = _tree(path)
     defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     assert defined == ["main"]

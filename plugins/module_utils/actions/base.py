@@ -26,6 +26,7 @@ __metaclass__ = type
 import re
 import time
 
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import hosts_of
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import http_status, one_line
 
 TRANSIENT_STATUS = (500, 502, 503, 504)
@@ -239,6 +240,9 @@ class Action:
         self.wait = ctx.get("wait", True)
         self.log = ctx.get("log") or (lambda msg: None)
         self.executed = False
+        # Actions of the plan that wait for this one (None: not known, as for a single-action
+        # module): what is only needed by later actions is skipped when none does.
+        self.dependents = None
 
     # -- plumbing -------------------------------------------------------------------
     @property
@@ -261,8 +265,8 @@ class Action:
     # -- hooks ----------------------------------------------------------------------
     @classmethod
     def hosts(cls, action):
-        """Exact host names the action touches (for per-host concurrency limits)."""
-        return []
+        """Exact host names the action touches (for per-host concurrency limits): the table's."""
+        return hosts_of(action)
 
     def validate(self):
         """Raise ActionError when the input is unusable (before anything is read)."""

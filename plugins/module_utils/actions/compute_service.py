@@ -16,11 +16,6 @@ SERVICE_TIMEOUT_S = 60
 class ComputeServiceAction(Action):
     type = "compute_service"
 
-    @classmethod
-    def hosts(cls, action):
-        host = (action.get("input") or {}).get("host") or action.get("resource")
-        return [host] if host else []
-
     @property
     def host(self):
         return self.input.get("host") or self.resource

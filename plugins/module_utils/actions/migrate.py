@@ -45,11 +45,6 @@ COLD_STATUSES = ("ACTIVE", "SHUTOFF")
 class MigrateAction(ServerActionMixin, Action):
     type = "migrate"
 
-    @classmethod
-    def hosts(cls, action):
-        inp = action.get("input") or {}
-        return [h for h in (inp.get("source_node"), inp.get("destination_node")) if h]
-
     @property
     def live(self):
         return self.input.get("migration_type", "live") == "live"
@@ -71,7 +66,7 @@ class MigrateAction(ServerActionMixin, Action):
             raise ActionError("migrate needs the server id as resource")
 
     def observe(self):
-        state = {"server": self.server(), "destination_service": None}
+        state = {"server": self.observed_server(host=self.source), "destination_service": None}
         if self.destination:
             state["destination_service"] = self.read(
                 lambda: compute_service(self.conn, self.destination), "read service of %s" % self.destination
@@ -179,6 +174,16 @@ class MigrateAction(ServerActionMixin, Action):
 
     # -- execute / verify -------------------------------------------------------------
     def execute(self, state):
+        if self.watcher is not None:
+            self.watcher.watch(self.resource)  # before the call: the watch learns how long it takes
+        try:
+            self._send()
+        except ActionError:
+            if self.watcher is not None:
+                self.watcher.unwatch(self.resource)
+            raise
+
+    def _send(self):
         try:
             if self.live:
                 block = self.input.get("block_migration", "auto")
@@ -230,8 +235,10 @@ class MigrateAction(ServerActionMixin, Action):
         return None
 
     def _verify_live(self, timeout, expected, source):
+        # The source's hold in Placement matters only to what runs after this move (dependents).
+        release = self.dependents != 0
         try:
-            server = self.wait_settled(timeout, "live migration of %s" % self.resource)
+            server = self.wait_settled(timeout, "live migration of %s" % self.resource, migrations=release)
         except ActionTimeout as exc:
             raise ActionTimeout("%s; %s" % (exc, self.abort())) from exc
         problem = self._check_placement(server, source, "live")
@@ -242,7 +249,8 @@ class MigrateAction(ServerActionMixin, Action):
                 "server %s is %s after live migration, was %s" % (self.resource, server["status"], expected)
             )
         server = self.wait_allocations(timeout, server)
-        self.wait_source_released(timeout)
+        if release:
+            self.wait_source_released(timeout)
         return {"server": server, "destination_service": None}
 
     def wait_source_released(self, timeout):
@@ -250,23 +258,27 @@ class MigrateAction(ServerActionMixin, Action):
 
         Nova's source compute drops that hold only after marking the migration completed, and
         a plan's next move onto the source may need the room."""
-        records = self.read(
-            lambda: [
-                m
-                for m in self.conn.compute.migrations(instance_uuid=self.resource)
-                if (m.migration_type or "") == "live-migration" and getattr(m, "uuid", None)
-            ],
-            "list migrations of %s" % self.resource,
-        )
-        if not records:
-            return
-        latest = max(records, key=lambda m: (str(m.created_at or ""), m.id or 0))
+        seen = self.watcher.migration(self.resource) if self.watcher is not None else None
+        if seen and seen.get("uuid"):
+            consumer = seen["uuid"]
+        else:
+            records = self.read(
+                lambda: [
+                    m
+                    for m in self.conn.compute.migrations(instance_uuid=self.resource)
+                    if (m.migration_type or "") == "live-migration" and getattr(m, "uuid", None)
+                ],
+                "list migrations of %s" % self.resource,
+            )
+            if not records:
+                return
+            consumer = max(records, key=lambda m: (str(m.created_at or ""), m.id or 0)).uuid
         cache = self.ctx.setdefault("provider_names", {})
 
         def probe():
-            return True if allocation_providers(self.conn, latest.uuid, cache) in (None, []) else None
+            return True if allocation_providers(self.conn, consumer, cache) in (None, []) else None
 
-        self.wait_for(probe, timeout, "migration %s to release its hold on the source" % latest.uuid)
+        self.wait_for(probe, timeout, "migration %s to release its hold on the source" % consumer)
 
     def abort(self):
         """Abort the server's in-progress live migration; return what happened, in words."""

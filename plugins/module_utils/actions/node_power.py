@@ -60,11 +60,6 @@ def _ensure_event_loop():
 class NodePowerAction(Action):
     type = "node_power"
 
-    @classmethod
-    def hosts(cls, action):
-        host = (action.get("input") or {}).get("hostname")
-        return [host] if host else []
-
     @property
     def backend(self):
         return self.input.get("backend", "ironic")

@@ -137,30 +137,51 @@ def _raise_for(response):
 class ServerActionMixin:
     """Waits shared by the server executors (migrate, resize, stop); mixed into `Action`."""
 
+    @property
+    def watcher(self):
+        """The run's shared `ServerWatch` (plan_apply), or None: this action polls alone."""
+        return self.ctx.get("server_watch")
+
     def server(self):
+        """The server as Nova shows it now (one read: what `landed` and refusals rely on)."""
         return self.read(lambda: server_state(self.conn, self.resource), "read server %s" % self.resource)
 
-    def wait_settled(self, timeout, what, leaving=()):
-        """Wait until the server has no task and is in none of the `leaving` statuses."""
+    def observed_server(self, host=None):
+        """The server before the action starts: from the run's watch when there is one (one
+        listing of `host` serves every action moving a server off it), else read alone."""
+        if self.watcher is None:
+            return self.server()
+        return self.read(
+            lambda: self.watcher.server(self.conn, self.resource, host=host), "read server %s" % self.resource
+        )
+
+    def wait_server(self, test, timeout, what, migrations=False):
+        """Wait until ``test(server state)`` is not None: on the run's watch, else polling alone."""
+        if self.watcher is not None:
+            return self.watcher.wait(self.conn, self.resource, test, timeout, what, migrations=migrations)
 
         def probe():
             state = server_state(self.conn, self.resource)
             if state is None:
                 raise ActionError("server %s disappeared while waiting for %s" % (self.resource, what))
-            return state if settled(state) and state["status"] not in leaving else None
+            return test(state)
 
         return self.wait_for(probe, timeout, what)
+
+    def wait_settled(self, timeout, what, leaving=(), migrations=False):
+        """Wait until the server has no task and is in none of the `leaving` statuses."""
+        return self.wait_server(
+            lambda state: state if settled(state) and state["status"] not in leaving else None,
+            timeout,
+            what,
+            migrations=migrations,
+        )
 
     def wait_status(self, statuses, timeout, what):
         """Wait until the server is settled or in one of `statuses` (e.g. VERIFY_RESIZE)."""
-
-        def probe():
-            state = server_state(self.conn, self.resource)
-            if state is None:
-                raise ActionError("server %s disappeared while waiting for %s" % (self.resource, what))
-            return state if state["status"] in statuses or settled(state) else None
-
-        return self.wait_for(probe, timeout, what)
+        return self.wait_server(
+            lambda state: state if state["status"] in statuses or settled(state) else None, timeout, what
+        )
 
     def wait_allocations(self, timeout, server=None):
         """Wait until Placement holds the server's allocations on its node only.

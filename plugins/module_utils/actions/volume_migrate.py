@@ -42,18 +42,8 @@ def volume_state(conn, volume_id):
     }
 
 
-def backend_of(pool):
-    """``host@backend`` of ``host@backend#pool`` (the unit a migration loads)."""
-    return cinder.pool_host(pool)
-
-
 class VolumeMigrateAction(Action):
     type = "volume_migrate"
-
-    @classmethod
-    def hosts(cls, action):
-        inp = action.get("input") or {}
-        return sorted({backend_of(p) for p in (inp.get("source_pool"), inp.get("destination_pool")) if p})
 
     @property
     def kind(self):

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import pool_host
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import endpoint, rest
 
 SERVICE = "block-storage"
@@ -44,12 +45,6 @@ def types_by_backend(volume_types):
         backend = (t.get("extra_specs") or {}).get("volume_backend_name") or None
         served.setdefault(backend, []).append(t.get("name"))
     return served
-
-
-def pool_host(pool_name):
-    """``host@backend`` of a pool name ``host@backend#pool``: the Cinder volume service that
-    serves the pool, the unit a volume migration loads (a volume move's host key)."""
-    return pool_name.split("#", 1)[0] if pool_name else pool_name
 
 
 def pool_backend(pool):

@@ -78,6 +78,7 @@ DEFAULT_TIMING = {
     "cold_migration_seconds_per_gb": 1.0,
     "power_seconds": 2.0,  # os-stop / os-start
     "boot_seconds": 3.0,  # POST /servers: BUILD -> ACTIVE
+    "max_concurrent_live_migrations": 1,  # per source compute, as nova.conf (services/migration_pace.py)
 }
 BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -617,7 +618,9 @@ def _timing(raw: Any) -> dict[str, Any]:
         return timing
     raw = _mapping(raw, "timing")
     for key, value in raw.items():
-        if key in DEFAULT_TIMING:
+        if key == "max_concurrent_live_migrations":
+            timing[key] = _num(raw, key, "timing", minimum=1)
+        elif key in DEFAULT_TIMING:
             timing[key] = float(_num(raw, key, "timing", integer=False))
         else:
             timing[key] = value  # other services' timings

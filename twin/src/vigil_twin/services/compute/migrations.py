@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from vigil_twin.http import Request, Response
+from vigil_twin.services import changes_since
 from vigil_twin.services.compute.api import (
     LIVE_ACTIVE,
     compute_store,
@@ -184,6 +185,7 @@ def list_migrations(request: Request) -> Response:
             want = request.arg(key)
             if want:
                 migs = [m for m in migs if m[key] == want]
+    migs = changes_since.migrations(request, migs)
     links = None
     if mv >= (2, 59):
         migs, links = page_of(

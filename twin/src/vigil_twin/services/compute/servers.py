@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vigil_twin.http import HTTPError, Request, Response
+from vigil_twin.services import changes_since
 from vigil_twin.services._support import truthy
 from vigil_twin.services.compute.api import (
     compute_store,
@@ -211,7 +212,7 @@ def _filter_servers(store: ComputeStore, request: Request) -> list[str]:
         checks.append(lambda s: need <= set(s["tags"]))
     if checks:
         candidates = [sid for sid in candidates if all(c(store.servers[sid]) for c in checks)]
-    return candidates
+    return changes_since.servers(store, request, candidates)
 
 
 def _paginate(

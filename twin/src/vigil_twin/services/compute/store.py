@@ -8,7 +8,7 @@ import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
 
-from vigil_twin.services import host_fit
+from vigil_twin.services import host_fit, migration_pace
 from vigil_twin.services.compute.api import fault, now_iso, now_iso_us, request_id
 from vigil_twin.services.placement import PlacementError
 from vigil_twin.topology import SERVER_STATES, flavor_resources, stable_uuid
@@ -388,12 +388,7 @@ class ComputeStore:
         server["task_state"] = "migrating"
         self.touch(server["id"])
         mig["action"] = self.record_action(server, "live-migration", ctx, "compute_live_migration", src)
-        d = mig["duration"]
-        mid = mig["id"]
-        self._later(0.05 * d, lambda: self._live_step(mid, "queued", "preparing"))
-        self._later(0.15 * d, lambda: self._live_step(mid, "preparing", "running"))
-        if not mig["hang"]:
-            self._later(d, lambda: self._live_finish(mid))
+        migration_pace.admit(self, mig)
         return mig
 
     def _live_step(self, mid: int, expect: str, status: str) -> None:
@@ -405,6 +400,7 @@ class ComputeStore:
         mig = self.migrations.get(mid)
         if mig is None or mig["status"] not in ("queued", "preparing", "running"):
             return  # aborted meanwhile
+        migration_pace.release(self, mid)
         server = self.servers[mig["server_uuid"]]
         dest_down = self.node_state(self.nodes[mig["dest_compute"]]) != "up"
         if mig["fail"] or dest_down:
@@ -431,6 +427,7 @@ class ComputeStore:
     def abort_live(self, server: dict[str, Any], mig: dict[str, Any]) -> None:
         self._unclaim(server, mig)
         self._update_mig(mig, "cancelled")
+        migration_pace.release(self, mig["id"])
         self._end_move(server, mig["old_status"])
         self.finish_action(mig.get("action"), False, "Live migration aborted")
 
