@@ -11,6 +11,7 @@ docs of a plugin or the README of a role.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,12 +40,16 @@ TOP_LEVEL = {
     "playbooks",
     "plugins",
     "roles",
+    "tests",
 }
+# Under tests/, only the sanity ignore files (and their folders) ship.
+SHIPPED_TESTS = re.compile(r"tests(/sanity(/ignore-\d+\.\d+\.txt)?)?$")
 # Folders that builds, tests and tools create, at the root or deeper down.
 GENERATED_DIRS = {
     ".ansible",
     ".collections",
     ".hypothesis",
+    ".matrix",
     ".mypy_cache",
     ".pytest_cache",
     ".ruff_cache",
@@ -67,6 +72,8 @@ def unexpected_members(names):
         parts = name.split("/")
         if parts[0] not in TOP_LEVEL:
             bad.append(f"{name}: not collection content (galaxy.yml build_ignore)")
+        elif parts[0] == "tests" and not SHIPPED_TESTS.match(name):
+            bad.append(f"{name}: tests/ ships only tests/sanity/ignore-X.Y.txt (galaxy.yml build_ignore)")
         elif set(parts) & GENERATED_DIRS or any(p.endswith(GENERATED_SUFFIXES) for p in parts):
             bad.append(f"{name}: generated (galaxy.yml build_ignore)")
     return bad

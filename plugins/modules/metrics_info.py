@@ -172,7 +172,6 @@ attributes:
     support: none
     description: Reads only; there is nothing to diff.
 requirements:
-  - python >= 3.8
   - requests (with I(datasource=prometheus))
   - openstacksdk (with I(datasource=aetos))
 notes:
