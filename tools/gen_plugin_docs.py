@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +41,27 @@ def _ansible_doc(kind: str, names: list[str]) -> dict:
     return json.loads(out.stdout)
 
 
+# Ansible's documentation markup -> Markdown. A macro ends at the first ")", as in ansible-doc.
+_MARKUP = [
+    (re.compile(r"(?<![A-Za-z])L\(([^)]+?),\s*([^)]+)\)"), r"[\1](\2)"),
+    (re.compile(r"(?<![A-Za-z])U\(([^)]+)\)"), r"<\1>"),
+    (re.compile(r"(?<![A-Za-z])B\(([^)]+)\)"), r"**\1**"),
+    (re.compile(r"(?<![A-Za-z])I\(([^)]+)\)"), r"*\1*"),
+    (re.compile(r"(?<![A-Za-z])P\(([^#)]+)#[^)]*\)"), r"`\1`"),
+    (re.compile(r"(?<![A-Za-z])(?:C|M|O|V|RV|E)\(([^)]+)\)"), r"`\1`"),
+]
+
+
+def markdown(text: str) -> str:
+    for pattern, repl in _MARKUP:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def _text(value) -> str:
     if isinstance(value, list):
         return " ".join(_text(v) for v in value)
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return markdown(str(value)).replace("|", "\\|").replace("\n", " ")
 
 
 def _options(options: dict, prefix: str = "") -> list[str]:
@@ -70,9 +88,19 @@ def render(kind: str, name: str, data: dict) -> str:
     doc = data.get("doc") or {}
     lines = [f"# vigil.openstack.{name} ({kind})", "", _text(doc.get("short_description", "")), ""]
     lines += [_text(d) + "\n" for d in (doc.get("description") or [])]
+    if doc.get("requirements"):
+        lines += ["## Requirements", ""] + ["- " + _text(r) for r in doc["requirements"]] + [""]
+    if doc.get("attributes"):
+        lines += ["## Attributes", "", "| attribute | support | description |", "|---|---|---|"]
+        for key in sorted(doc["attributes"]):
+            attr = doc["attributes"][key]
+            lines.append(f"| `{key}` | {_text(attr.get('support', ''))} | {_text(attr.get('description', ''))} |")
+        lines.append("")
     if doc.get("options"):
         lines += ["## Options", "", "| option | type | | description |", "|---|---|---|---|"]
         lines += _options(doc["options"]) + [""]
+    if doc.get("notes"):
+        lines += ["## Notes", ""] + ["- " + _text(n) for n in doc["notes"]] + [""]
     if data.get("examples"):
         lines += ["## Examples", "", "```yaml", data["examples"].strip("\n"), "```", ""]
     ret = data.get("return") or {}
