@@ -54,7 +54,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: In check mode the report is computed and returned but no file is written.
+    description: In check mode the report is computed and returned but no file is written; C(changed) says whether a real run would write one.
   diff_mode:
     support: none
     description: The report is new content each time; there is no before/after to show.
@@ -104,6 +104,14 @@ from ansible_collections.vigil.openstack.plugins.module_utils import planner, re
 from ansible_collections.vigil.openstack.plugins.module_utils.private_files import makedirs_private
 
 
+def _current(path):
+    """The file's text, or None when there is no file."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return fh.read()
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -128,23 +136,17 @@ def main():
         outputs.append((os.path.join(p["dest"], basename + ".md"), markdown))
     if "html" in p["formats"]:
         outputs.append((os.path.join(p["dest"], basename + ".html"), report.to_html(data)))
-    changed = False
-    if not module.check_mode:
+    # what the run changes is the same question in check mode and for real: which file differs
+    stale = [(path, text) for path, text in outputs if _current(path) != text]
+    if stale and not module.check_mode:
         if not os.path.isdir(p["dest"]):
             makedirs_private(p["dest"])
-        for path, text in outputs:
-            old = None
-            if os.path.exists(path):
-                with open(path) as fh:
-                    old = fh.read()
-            if old != text:
-                fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(text)
-                os.replace(path + ".tmp", path)
-                changed = True
-    else:
-        changed = any(not os.path.exists(path) for path, _unused in outputs)
+        for path, text in stale:
+            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            os.replace(path + ".tmp", path)
+    changed = bool(stale)
     stats = {
         "vigil_plan_id": data["plan_id"],
         "vigil_goal": data["goal"],
