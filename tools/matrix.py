@@ -111,11 +111,20 @@ def run(name, base, extra, upgrade, workers):
     start = time.monotonic()
     cmd = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers)] + TIERS
     print("[%s] %s\n[%s] %s" % (name, versions(python), name, " ".join(cmd[1:])), flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False, capture_output=True, text=True)
-    tail = [line for line in proc.stdout.splitlines() if line.strip()][-1:] or ["(no output)"]
-    if proc.returncode:
-        sys.stdout.write(proc.stdout[-6000:])
-    return proc.returncode, "%s: %s (%s) in %.0f s" % (name, tail[0], versions(python), time.monotonic() - start)
+    log = CACHE / (name + ".log")
+    with log.open("w") as out:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=out, stderr=subprocess.STDOUT, text=True)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    if proc.returncode:  # pytest's short summary (-ra): one line per failure
+        print("\n".join(line for line in lines if line.startswith(("FAILED", "ERROR"))))
+    summary = "%s: %s (%s) in %.0f s, log %s" % (
+        name,
+        lines[-1] if lines else "(no output)",
+        versions(python),
+        time.monotonic() - start,
+        log.relative_to(ROOT),
+    )
+    return proc.returncode, summary
 
 
 def main(argv=None):
