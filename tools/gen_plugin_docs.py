@@ -16,6 +16,58 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "plugins"
 TYPES = {"module": "modules", "filter": "filter", "inventory": "inventory"}
+# The optimize filter's goals, strategies and parameters, written from the strategy registry
+# into its documentation (so ansible-doc shows them) between these two comment lines.
+OPTIMIZE_DOC = ROOT / "plugins" / "filter" / "optimize.yml"
+BEGIN = "        # BEGIN strategies: written by tools/gen_plugin_docs.py from strategies/registry.py\n"
+END = "        # END strategies\n"
+
+
+def _value(value) -> str:
+    return "C(%s)" % (value if isinstance(value, str) else json.dumps(value))
+
+
+def _schema_type(spec: dict) -> str:
+    if spec.get("enum"):
+        return "one of " + ", ".join(_value(v) for v in spec["enum"])
+    kind = spec.get("type", "any")
+    return " or ".join(kind) if isinstance(kind, list) else kind
+
+
+def strategy_lines() -> list[str]:
+    """One description line per goal (its strategies, best first) and per strategy (its parameters)."""
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+
+    lines = []
+    for goal, names in registry.available().items():
+        lines.append(
+            "Goal C(%s): %s."
+            % (goal, ", ".join("C(%s)" % n + (" (default)" if i == 0 else "") for i, n in enumerate(names)))
+        )
+    for goal, names in registry.available().items():
+        for name in names:
+            info = registry.strategy_info(name)
+            params = []
+            for key, spec in sorted(info["parameters"].get("properties", {}).items()):
+                default = " default " + _value(spec["default"]) if "default" in spec else ""
+                text = spec.get("description", "").rstrip(".")
+                params.append(
+                    "I(%s) (%s%s)%s"
+                    % (key, _schema_type(spec), "," + default if default else "", " " + text if text else "")
+                )
+            line = "Strategy C(%s) of goal C(%s) - %s" % (name, goal, info["description"].rstrip("."))
+            lines.append(line + (". Parameters: " + "; ".join(params) + "." if params else ". No parameters."))
+    return lines
+
+
+def optimize_doc() -> str:
+    """optimize.yml with its strategy list rewritten from the registry."""
+    text = OPTIMIZE_DOC.read_text()
+    head, rest = text.split(BEGIN, 1)
+    _unused, tail = rest.split(END, 1)
+    body = "".join("        - %s\n" % json.dumps(line) for line in strategy_lines())
+    return head + BEGIN + body + END + tail
 
 
 def _plugins(kind: str) -> list[str]:
@@ -119,6 +171,12 @@ def render(kind: str, name: str, data: dict) -> str:
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     stale = []
+    # first the optimize filter's strategy list: its page below is rendered from it
+    if OPTIMIZE_DOC.read_text() != optimize_doc():
+        if check:
+            stale.append(str(OPTIMIZE_DOC.relative_to(ROOT)))
+        else:
+            OPTIMIZE_DOC.write_text(optimize_doc())
     index = ["# Plugin reference", ""]
     for kind, folder in TYPES.items():
         names = _plugins(kind)

@@ -58,3 +58,20 @@ def test_every_module_page_has_attributes_and_notes_where_documented():
         assert "## Attributes" in text, page
         if "vigil.openstack.openstack" in (ROOT / "plugins" / "modules" / f"{page.stem}.py").read_text():
             assert "## Notes" in text, page  # the connection fragment's notes
+
+
+def test_optimize_reference_lists_every_goal_strategy_and_parameter():
+    from ansible_collections.vigil.openstack.plugins.module_utils.strategies import registry
+
+    page = (PAGES / "filter" / "optimize.md").read_text()
+    for goal, names in registry.available().items():
+        assert (
+            "Goal `%s`: %s"
+            % (goal, ", ".join("`%s`" % n + (" (default)" if i == 0 else "") for i, n in enumerate(names)))
+            in page
+        )
+        for name in names:
+            line = next(x for x in page.split("Strategy `")[1:] if x.startswith(name + "` of goal `%s`" % goal))
+            line = line.split(" Strategy `")[0]
+            for param in registry.strategy_info(name)["parameters"].get("properties", {}):
+                assert "*%s* (" % param in line, (name, param)
