@@ -70,6 +70,18 @@ def optimize_doc() -> str:
     return head + BEGIN + body + END + tail
 
 
+# ansible-doc merges ansible-core's own fragments (constructed, inventory_cache), which change
+# between releases: the pages are those of one ansible-core series.
+GENERATED_WITH = "Generated with ansible-core %s."
+
+
+def ansible_core() -> str:
+    """X.Y of the ansible-core beside this Python (the one whose ansible-doc renders the pages)."""
+    from importlib.metadata import version
+
+    return ".".join(version("ansible-core").split(".")[:2])
+
+
 def _plugins(kind: str) -> list[str]:
     folder = ROOT / "plugins" / TYPES[kind]
     names = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
@@ -177,7 +189,7 @@ def main(argv: list[str]) -> int:
             stale.append(str(OPTIMIZE_DOC.relative_to(ROOT)))
         else:
             OPTIMIZE_DOC.write_text(optimize_doc())
-    index = ["# Plugin reference", ""]
+    index = ["# Plugin reference", "", GENERATED_WITH % ansible_core(), ""]
     for kind, folder in TYPES.items():
         names = _plugins(kind)
         docs = _ansible_doc(kind, names)

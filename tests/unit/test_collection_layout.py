@@ -89,6 +89,11 @@ def test_plugin_reference_pages_are_current():
     import subprocess
     import sys
 
+    gen = _load_tool("gen_plugin_docs")
+    index = (ROOT / "docs" / "plugins" / "README.md").read_text()
+    if gen.GENERATED_WITH % gen.ansible_core() not in index:  # e.g. make matrix's oldest environment
+        pytest.skip("docs/plugins/ comes from another ansible-core series than %s" % gen.ansible_core())
+
     proc = subprocess.run(
         check=False,
         args=[sys.executable, str(ROOT / "tools" / "gen_plugin_docs.py"), "--check"],
@@ -123,10 +128,10 @@ def test_no_sanity_ignore_file_for_an_unsupported_ansible_core():
     assert files == ["ignore-%s.txt" % core for core in supported_ansible_cores()]
 
 
-def _matrix():
+def _load_tool(name):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("matrix", ROOT / "tools" / "matrix.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -135,7 +140,7 @@ def _matrix():
 def test_documented_floors_are_the_ones_make_matrix_tests():
     from packaging.version import Version
 
-    matrix = _matrix()
+    matrix = _load_tool("matrix")
     floors = matrix.floors()  # what the oldest matrix environment pins
     fragment = (ROOT / "plugins" / "doc_fragments" / "openstack.py").read_text()
     documented = re.search(r"- openstacksdk >= ([0-9.]+)", fragment).group(1)

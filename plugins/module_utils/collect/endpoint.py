@@ -14,20 +14,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vigil.openstack.plugins.module_utils import connection
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import rest
-
-
-def _retriable_codes(value):
-    if isinstance(value, str):
-        value = value.split(",")
-    return [int(code) for code in value]
-
 
 # keystoneauth Adapter arguments read from the cloud's settings, and how to convert each.
 _RETRY_SETTINGS = (
     ("connect_retries", int),
     ("status_code_retries", int),
-    ("retriable_status_codes", _retriable_codes),
+    ("retriable_status_codes", connection.status_codes),
     ("connect_retry_delay", float),
     ("status_code_retry_delay", float),
 )
@@ -49,6 +43,11 @@ def retry_setting(config, name, service_type, convert):
     return None if value is None else convert(value)
 
 
+def retry_settings(config, service_type):
+    """{keystoneauth Adapter argument: value} of the cloud's retry settings for `service_type`."""
+    return {name: retry_setting(config, name, service_type, convert) for name, convert in _RETRY_SETTINGS}
+
+
 def adapter(conn, service_type):
     """A keystoneauth Adapter for `service_type` of `conn`'s cloud region.
 
@@ -64,8 +63,7 @@ def adapter(conn, service_type):
         region_name=config.get_region_name(service_type),
         raise_exc=False,
     )
-    for name, convert in _RETRY_SETTINGS:
-        kwargs[name] = retry_setting(config, name, service_type, convert)
+    kwargs.update(retry_settings(config, service_type))
     override = config.get_endpoint(service_type)
     if override:
         kwargs["endpoint_override"] = override
