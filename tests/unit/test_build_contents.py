@@ -111,4 +111,7 @@ def test_galaxy_may_warn_only_about_the_shipped_ignore_files():
     for path in files:
         count = len([line for line in path.read_text().splitlines() if line.strip()])
         assert f"found {path.name} with {count} statement(s)" in " ".join(expected)
-    assert "WARNING: Ignore files skip ansible-test sanity tests, found ignore-2.19.txt with 15 statement(s)" not in expected
+    assert (
+        "WARNING: Ignore files skip ansible-test sanity tests, found ignore-2.19.txt with 15 statement(s)"
+        not in expected
+    )
