@@ -18,8 +18,9 @@ help:
 	@echo "make test   - install everything, run lint, unit, integration and ansible-test sanity"
 	@echo "make bench  - run the benchmarks (BENCH=name for one)"
 	@echo "make build  - build the collection tarball"
+	@echo "make matrix - unit + integration on the oldest and newest supported ansible-core/openstacksdk"
 
-$(STAMP): requirements.txt requirements-dev.txt twin/pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt requirements-dev.txt twin/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (vigil needs Python 3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -88,12 +89,17 @@ galaxy-check: install
 # The execution environment's tarball and build context (build/ee/); then, with a container
 # engine: ansible-builder build -f execution-environment.yml -c build/ee/context -t vigil-ee:latest
 # ee-check: the same, then its install steps replayed in a throw-away venv (what make test runs).
-.PHONY: ee ee-check
+.PHONY: ee ee-check matrix
 ee: install
 	$(PY) tools/check_ee.py --create
 
 ee-check: install
 	$(PY) tools/check_ee.py
+
+# Unit + integration tiers on the oldest (requirements.txt's floors) and the newest supported
+# ansible-core and openstacksdk, each in a venv cached under .matrix/ (not part of make test).
+matrix: install
+	$(PY) tools/matrix.py
 
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py

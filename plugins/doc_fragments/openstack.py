@@ -97,8 +97,8 @@ options:
     default: INFO
     choices: [INFO, DEBUG]
 requirements:
-  - python >= 3.10
-  - openstacksdk >= 1.0.0
+  - python >= 3.11
+  - openstacksdk >= 4.1.0, < 5
 notes:
   - Connection settings come from openstacksdk's configuration loading, in this order
     of increasing precedence - C(clouds.yaml), the standard C(OS_*) environment

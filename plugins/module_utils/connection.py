@@ -51,6 +51,13 @@ _EXCLUSIVE_WITH_CLOUD_DICT = (
 )
 
 
+def status_codes(value):
+    """HTTP status codes from a cloud setting: a list, or a comma-separated string in clouds.yaml."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return [int(code) for code in value]
+
+
 class VigilConnectionError(Exception):
     """Could not build a working connection; ``str()`` is one line for the user."""
 
@@ -255,12 +262,16 @@ def _unparsable_config_files():
     return out
 
 
-def no_transport_resend(session):
+def no_transport_resend(session, retriable_status_codes=None):
     """Make keystoneauth send every state-changing request at most once.
 
     Adapters pass the cloud's retry settings to ``Session.request`` with each call; this
     overrides them to 0 for methods outside `RESENDABLE_METHODS`. Token requests
     (``authenticated=False``) keep their retries: a second token harms nothing.
+
+    `retriable_status_codes` fills in for a request that names none: openstacksdk before 4.22
+    does not pass the cloud's ``retriable_status_codes`` to its service proxies, whose reads
+    would then retry on HTTP 503 only.
     """
     if getattr(session, "_vigil_no_resend", False):
         return session
@@ -270,6 +281,8 @@ def no_transport_resend(session):
         if str(method).upper() not in RESENDABLE_METHODS and kwargs.get("authenticated") is not False:
             kwargs["connect_retries"] = 0
             kwargs["status_code_retries"] = 0
+        elif retriable_status_codes and kwargs.get("retriable_status_codes") is None:
+            kwargs["retriable_status_codes"] = list(retriable_status_codes)
         return send(url, method, *args, **kwargs)
 
     session.request = request
@@ -310,7 +323,7 @@ def connect(params, authorize=True):
         if region.config.get(key) is None:
             region.config[key] = value
     conn = openstack.connection.Connection(config=region)
-    no_transport_resend(conn.session)
+    no_transport_resend(conn.session, status_codes(region.config["retriable_status_codes"]))
     if authorize:
         auth_url = _endpoint_name(params, (region.config.get("auth") or {}).get("auth_url"))
         try:

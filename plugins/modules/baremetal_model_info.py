@@ -60,6 +60,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.info_module
   - vigil.openstack.maas
 seealso:
   - module: vigil.openstack.compute_model_info

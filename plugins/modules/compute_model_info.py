@@ -158,6 +158,11 @@ options:
     type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.info_module
+attributes:
+  check_mode:
+    support: full
+    description: Reads only and runs the same in check mode; I(snapshot_path) is written in check mode too.
 seealso:
   - module: vigil.openstack.storage_model_info
   - module: vigil.openstack.metrics_info

@@ -41,6 +41,7 @@ options:
     default: true
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.info_module
 seealso:
   - module: vigil.openstack.storage_model_info
   - module: vigil.openstack.compute_model_info

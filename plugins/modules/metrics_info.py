@@ -34,6 +34,7 @@ author:
   - vigil contributors (@vigil-openstack)
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.info_module
 options:
   model:
     description:
@@ -164,15 +165,7 @@ options:
         servers that reject long queries).
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only; there is nothing to diff.
 requirements:
-  - python >= 3.8
   - requests (with I(datasource=prometheus))
   - openstacksdk (with I(datasource=aetos))
 notes:

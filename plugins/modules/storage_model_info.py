@@ -58,6 +58,7 @@ options:
     default: 1000
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.info_module
 seealso:
   - module: vigil.openstack.compute_model_info
   - module: vigil.openstack.identity_info

@@ -269,3 +269,26 @@ def test_apply_plan_names_the_file_it_cannot_load(twin, playbook, tmp_path, cont
     msg = run.task("Say which file could not be loaded, and why")["msg"]
     assert msg.startswith("cannot load the plan file %s:" % plan_file) and problem.lower() in msg.lower(), msg
     assert len(_mutations(twin)) == before
+
+
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        (
+            {"vigil_plan_file": "plan.json", "vigil_plan": {"id": "p1", "actions": []}},
+            "both vigil_plan_file and vigil_plan",
+        ),
+        ({}, "vigil_plan_file is not set (nor vigil_plan)"),
+    ],
+    ids=["both", "neither"],
+)
+def test_apply_plan_needs_exactly_one_plan(twin, playbook, tmp_path, given, problem):
+    before = len(_mutations(twin))
+    run = playbook(
+        PLAYBOOKS / "apply_plan.yml",
+        extra_vars=dict(given, vigil_cloud="vigil-twin", vigil_output_dir=str(tmp_path)),
+    )
+    assert run.rc != 0
+    msg = run.task("Say which file could not be loaded, and why")["msg"]
+    assert problem in msg, msg
+    assert len(_mutations(twin)) == before

@@ -8,7 +8,8 @@
 #   get-pip script when present, so we put tools/ansible-test-get-pip.py (stdlib ensurepip) there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-venv="$root/.venv"
+# SANITY_VENV: a venv with another ansible-core (e.g. .matrix/oldest, made by tools/matrix.py)
+venv="${SANITY_VENV:-$root/.venv}"
 dest="$root/build/sanity/ansible_collections/vigil/openstack"
 
 pip_version=$("$venv/bin/python" - <<'PY'

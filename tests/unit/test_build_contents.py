@@ -35,6 +35,7 @@ PLANTED = [
     ".ruff_cache/0.6/x",
     ".mypy_cache/x",
     ".tox/py311/x",
+    ".matrix/oldest/bin/python",
     "build/vigil-openstack-0.0.1.tar.gz",
     "build/ee/context/_build/requirements.yml",
     "output/demo/plan.json",
@@ -91,3 +92,26 @@ def test_build_leaves_out_every_generated_folder(tmp_path):
     # and what a user needs is there: every role has the README galaxy-importer requires
     for role in (p.name for p in (ROOT / "roles").iterdir() if p.is_dir()):
         assert f"roles/{role}/README.md" in names
+    # ansible-test sanity on the installed collection needs its ignore files, and only they ship
+    shipped_tests = sorted(n for n in names if n.startswith("tests/") and not n.endswith("/sanity"))
+    assert shipped_tests == sorted(f"tests/sanity/{p.name}" for p in (ROOT / "tests" / "sanity").glob("ignore-*.txt"))
+
+
+def test_only_sanity_ignore_files_may_ship_under_tests():
+    ok = ["tests", "tests/sanity", "tests/sanity/ignore-2.17.txt"]
+    bad = ["tests/sanity/run.sh", "tests/unit/test_x.py", "tests/new_tier/x.py", "tests/sanity/ignore-2.17.txt.orig"]
+    assert CHECK.unexpected_members(ok) == []
+    assert [line.split(":")[0] for line in CHECK.unexpected_members(bad)] == bad
+
+
+def test_galaxy_may_warn_only_about_the_shipped_ignore_files():
+    expected = CHECK.expected_warnings()
+    files = sorted((ROOT / "tests" / "sanity").glob("ignore-*.txt"))
+    assert len(expected) == len(files) >= 3
+    for path in files:
+        count = len([line for line in path.read_text().splitlines() if line.strip()])
+        assert f"found {path.name} with {count} statement(s)" in " ".join(expected)
+    assert (
+        "WARNING: Ignore files skip ansible-test sanity tests, found ignore-2.19.txt with 15 statement(s)"
+        not in expected
+    )

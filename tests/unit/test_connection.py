@@ -1,9 +1,13 @@
 """Connection options: openstack.cloud names, clouds.yaml/OS_* fallback, one-line errors."""
 
+import http.server
+import threading
+
 import pytest
 import yaml
 
 from ansible_collections.vigil.openstack.plugins.module_utils import connection
+from ansible_collections.vigil.openstack.plugins.module_utils.collect import endpoint
 
 OPTIONS = {"cloud", "auth", "auth_type", "region_name", "interface", "validate_certs", "ca_cert", "client_cert", "client_key",
            "api_timeout", "wait", "timeout", "sdk_log_path", "sdk_log_level"}  # fmt: skip
@@ -61,9 +65,11 @@ def test_clouds_yaml_and_retry_defaults(clouds):
     conn = connection.connect({"cloud": "one", "interface": "public"}, authorize=False)
     cfg = conn.config.config
     assert cfg["region_name"] == "RegionOne"
-    assert conn.config.get_status_code_retries("compute") == 7  # clouds.yaml wins over vigil's default
-    assert conn.config.get_connect_retries("compute") == connection.RETRY_DEFAULTS["connect_retries"]
-    assert conn.config.get_retriable_status_codes("compute") == [500, 502, 503, 504]
+    # what vigil's adapters read, on every openstacksdk (the getters of some settings are 4.22+)
+    settings = endpoint.retry_settings(conn.config, "compute")
+    assert settings["status_code_retries"] == 7  # clouds.yaml wins over vigil's default
+    assert settings["connect_retries"] == connection.RETRY_DEFAULTS["connect_retries"]
+    assert settings["retriable_status_codes"] == [500, 502, 503, 504]
     assert cfg["auth_type"] == "v3password"  # /v3 auth_url: no discovery request
 
 
@@ -105,3 +111,48 @@ def test_maas_options_and_env(monkeypatch):
     with pytest.raises(connection.VigilConnectionError, match="MAAS") as exc:
         connection.connect_maas({})
     assert "\n" not in str(exc.value)
+
+
+class _FlakyOnce(http.server.BaseHTTPRequestHandler):
+    """Answers 500 to the first request of each method, then 200."""
+
+    seen = []
+
+    def _answer(self):
+        self.seen.append(self.command)
+        status = 500 if self.seen.count(self.command) == 1 else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky_server():
+    _FlakyOnce.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FlakyOnce)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+
+
+@pytest.mark.parametrize("fill_in", [[500, 502, 503, 504], None], ids=["vigil", "keystoneauth-default"])
+def test_reads_retry_the_cloud_codes_when_the_caller_names_none(flaky_server, fill_in):
+    # openstacksdk < 4.22 proxies pass retriable_status_codes=None: keystoneauth would retry 503 only
+    from keystoneauth1 import adapter, session
+
+    sess = connection.no_transport_resend(session.Session(), fill_in)
+    ad = adapter.Adapter(sess, endpoint_override=flaky_server, status_code_retries=2, status_code_retry_delay=0.01)
+    got = ad.get("/x", raise_exc=False).status_code
+    assert (got, _FlakyOnce.seen) == ((200, ["GET", "GET"]) if fill_in else (500, ["GET"]))
+    # a state-changing request is still sent once, whatever the codes
+    assert ad.post("/x", raise_exc=False).status_code == 500 and _FlakyOnce.seen.count("POST") == 1
+
+
+def test_status_codes_from_clouds_yaml_text():
+    assert connection.status_codes("500, 503") == [500, 503] and connection.status_codes([502]) == [502]

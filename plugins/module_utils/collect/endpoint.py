@@ -14,7 +14,38 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.vigil.openstack.plugins.module_utils import connection
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import rest
+
+# keystoneauth Adapter arguments read from the cloud's settings, and how to convert each.
+_RETRY_SETTINGS = (
+    ("connect_retries", int),
+    ("status_code_retries", int),
+    ("retriable_status_codes", connection.status_codes),
+    ("connect_retry_delay", float),
+    ("status_code_retry_delay", float),
+)
+
+
+def retry_setting(config, name, service_type, convert):
+    """The cloud region's `name` setting for `service_type` (None when unset).
+
+    openstacksdk grew a public ``CloudRegion.get_<name>`` for each setting over 4.x (the last
+    ones in 4.22). Earlier releases answer any unknown attribute with None from
+    ``CloudRegion.__getattr__``, so the getter is looked up on the class, and without it the
+    setting is read the way those getters read it (the service-prefixed key, then the plain one)
+    through ``_get_config``, which every openstacksdk 4.x has.
+    """
+    getter = getattr(type(config), "get_" + name, None)
+    if callable(getter):
+        return getter(config, service_type)
+    value = config._get_config(name, service_type, fallback_to_unprefixed=True)
+    return None if value is None else convert(value)
+
+
+def retry_settings(config, service_type):
+    """{keystoneauth Adapter argument: value} of the cloud's retry settings for `service_type`."""
+    return {name: retry_setting(config, name, service_type, convert) for name, convert in _RETRY_SETTINGS}
 
 
 def adapter(conn, service_type):
@@ -30,13 +61,9 @@ def adapter(conn, service_type):
         service_type=service_type,
         interface=config.get_interface(service_type),
         region_name=config.get_region_name(service_type),
-        connect_retries=config.get_connect_retries(service_type),
-        status_code_retries=config.get_status_code_retries(service_type),
-        retriable_status_codes=config.get_retriable_status_codes(service_type),
-        connect_retry_delay=config.get_connect_retry_delay(service_type),
-        status_code_retry_delay=config.get_status_code_retry_delay(service_type),
         raise_exc=False,
     )
+    kwargs.update(retry_settings(config, service_type))
     override = config.get_endpoint(service_type)
     if override:
         kwargs["endpoint_override"] = override

@@ -113,3 +113,55 @@ def test_tls_and_basic_auth(secured, tmp_path):
     assert run.status("token and user") == "failed" and "mutually exclusive" in run.task("token and user")["msg"]
     # no_log: the password never reaches the results or the output
     assert PASSWORD not in json.dumps(run.results) + run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def basic_auth_only(prometheus_binaries, tmp_path_factory):
+    from vigil_prometheus_harness import PrometheusServer
+
+    tmp = tmp_path_factory.mktemp("basic")
+    h = History(END - 1200, END)
+    h.host("cmp1.example.com", 33)
+    web = {"basic_auth_users": {USER: _bcrypt(PASSWORD)}}
+    with PrometheusServer(history=h.write(tmp / "h.om"), web_config=web, auth=(USER, PASSWORD)) as server:
+        yield server
+
+
+def _collect_role(url, **credentials):
+    play = {
+        "name": "collect with Prometheus credentials",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": {"pw": PASSWORD, "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "roles": [
+            {
+                "role": "vigil.openstack.collect",
+                "vars": {"vigil_cloud": "vigil-twin", "vigil_prometheus_url": url, "vigil_metrics_period": 600}
+                | credentials,
+            }
+        ],
+    }
+    return [play]
+
+
+@pytest.mark.parametrize(
+    "credentials, problem",
+    [
+        ({"vigil_prometheus_username": USER, "vigil_prometheus_password": "{{ pw }}"}, None),
+        ({"vigil_prometheus_username": USER, "vigil_prometheus_password": "not-the-password"}, "HTTP 401"),
+        ({}, "HTTP 401"),
+        ({"vigil_prometheus_username": USER, "vigil_prometheus_token": "tok-9f8e7d"}, "mutually exclusive"),
+    ],
+    ids=["basic-auth", "bad-password", "no-credentials", "token-and-user"],
+)
+def test_collect_role_passes_prometheus_credentials(twin, playbook, basic_auth_only, tmp_path, credentials, problem):
+    credentials = dict(credentials, vigil_output_dir=str(tmp_path / "out"))
+    run = playbook(_collect_role(basic_auth_only.url, **credentials))
+    task = "Read metrics from Prometheus"
+    if problem is None:
+        assert run.rc == 0 and run.status(task) == "ok", run.stdout + run.stderr
+    else:
+        assert run.rc != 0 and run.status(task) == "failed"
+        assert problem in run.task(task)["msg"], run.task(task)["msg"]
+    # the role's variables reach the module's no_log options: the password is in no output
+    assert PASSWORD not in json.dumps(run.results) + run.stdout + run.stderr
