@@ -34,6 +34,7 @@ TOP_LEVEL = {
     "requirements.txt",
     "changelogs",
     "docs",
+    "extensions",
     "inventory",
     "meta",
     "playbooks",

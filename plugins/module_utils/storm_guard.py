@@ -40,6 +40,17 @@ SAFE_CLOUD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
 LOCK_WAIT = 10.0  # seconds to wait for another process's ledger update (milliseconds in practice)
 
 
+# What the storm_guard module's ``decision`` option names, and the method that decides it.
+DECISIONS = {
+    "alert": "admit_alert",
+    "audit": "admit_audit",
+    "power_on": "record_power_on",
+    "power_off": "admit_power_off",
+    "acquire_plan": "acquire_plan",
+    "release_plan": "release_plan",
+}
+
+
 class GuardError(Exception):
     """The guard cannot decide (unsafe path, damaged ledger, lock never free); nothing was changed."""
 
@@ -71,6 +82,7 @@ class StormGuard:
         dedup_window=300,
         lease_ttl=3600,
         clock=time.time,
+        dry_run=False,
     ):
         if not isinstance(cloud, str) or not SAFE_CLOUD.match(cloud):
             raise GuardError(
@@ -90,6 +102,8 @@ class StormGuard:
         self.min_audit_interval, self.power_hysteresis = min_audit_interval, power_hysteresis
         self.dedup_window, self.lease_ttl = dedup_window, lease_ttl
         self.clock = clock
+        self.dry_run = dry_run  # decide and say so, write nothing (check mode)
+        self.last_change = None  # (ledger before, ledger after) of the last decision, for diff mode
 
     # -- the decisions ---------------------------------------------------------------------
     def admit_alert(self, fingerprint):
@@ -184,6 +198,12 @@ class StormGuard:
 
         return self._decide("plan_release", holder, decide)
 
+    def decide(self, decision, subject):
+        """Run the guard named ``decision`` (a key of ``DECISIONS``) on ``subject``."""
+        if decision not in DECISIONS:
+            raise GuardError("unknown guard decision %r (one of %s)" % (decision, ", ".join(sorted(DECISIONS))))
+        return getattr(self, DECISIONS[decision])(subject)
+
     # -- the ledger ------------------------------------------------------------------------
     def _decide(self, kind, subject, decide):
         if not isinstance(subject, str) or not subject:
@@ -192,11 +212,15 @@ class StormGuard:
         try:
             ledger = self._read()
             now = self.clock()
-            before = json.dumps(ledger, sort_keys=True)
+            before = json.dumps(ledger, indent=1, sort_keys=True)
             allowed, reason = decide(ledger, now)
-            if json.dumps(ledger, sort_keys=True) != before:
-                replace_private(self.ledger_path, json.dumps(ledger, indent=1, sort_keys=True).encode("utf-8"))
+            after = json.dumps(ledger, indent=1, sort_keys=True)
+            self.last_change = (before, after) if after != before else None
             decision = Decision(kind, subject, allowed, reason)
+            if self.dry_run:
+                return decision
+            if self.last_change:
+                replace_private(self.ledger_path, after.encode("utf-8"))
             record = dict(decision.as_dict(), time=now, cloud=self.cloud)
             append_private(self.log_path, json.dumps(record, sort_keys=True) + "\n")
             return decision

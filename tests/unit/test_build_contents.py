@@ -91,3 +91,7 @@ def test_build_leaves_out_every_generated_folder(tmp_path):
     # and what a user needs is there: every role has the README galaxy-importer requires
     for role in (p.name for p in (ROOT / "roles").iterdir() if p.is_dir()):
         assert f"roles/{role}/README.md" in names
+    # and the Event-Driven Ansible content (docs/events.md)
+    for rel in (ROOT / "extensions").rglob("*"):
+        if rel.is_file() and "__pycache__" not in rel.parts:
+            assert str(rel.relative_to(ROOT)) in names, rel

@@ -131,3 +131,21 @@ def test_concurrent_processes_admit_one_audit_between_them(tmp_path):
     assert sorted(results.get(timeout=5) for _ in procs) in ([0, 1], [1, 0])
     log = StormGuard(str(tmp_path / "state"), "prod").decisions()
     assert len(log) == 100 and sum(d["allowed"] for d in log) == 1
+
+
+def test_dry_run_decides_like_a_real_run_and_writes_nothing(tmp_path):
+    clock = Clock()
+    real = guard(tmp_path, clock, min_audit_interval=600)
+    real.decide("audit", "workload_balancing")
+    dry = guard(tmp_path, clock, min_audit_interval=600, dry_run=True)
+    assert not dry.decide("audit", "workload_balancing")
+    admitted = dry.decide("audit", "thermal_optimization")
+    assert admitted and dry.last_change is not None
+    assert '"thermal_optimization"' in dry.last_change[1] and '"thermal_optimization"' not in dry.last_change[0]
+    assert "thermal_optimization" not in (tmp_path / "state" / "guard-prod.json").read_text()
+    assert len(real.decisions()) == 1, "a dry run logs nothing"
+
+
+def test_decide_refuses_an_unknown_decision(tmp_path):
+    with pytest.raises(GuardError, match="unknown guard decision 'reboot'"):
+        guard(tmp_path, Clock()).decide("reboot", "c1")
