@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from private_loop import run
 
 SOURCE = Path(__file__).resolve().parents[2] / "extensions/eda/plugins/event_source/alertmanager_webhook.py"
 
@@ -57,7 +58,7 @@ async def serve_and(args, client_steps, queue):
     url = "http://127.0.0.1:%d%s" % (port, args.get("path", "/alerts"))
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(200):  # wait for the listener
+            for _unused in range(200):  # wait for the listener
                 try:
                     async with session.post(url, json={}) as resp:
                         await resp.read()
@@ -83,11 +84,11 @@ def test_one_event_per_firing_alert_resolved_dropped_and_bad_bodies_refused():
         await asyncio.sleep(0.05)
         return answers
 
-    answers = asyncio.run(serve_and({}, steps, queue))
+    answers = run(serve_and({}, steps, queue))
     assert answers[0] == (202, {"accepted": 2})
     assert answers[1][0] == 400 and "not JSON" in answers[1][1]["error"]
     assert answers[2][0] == 400 and "no 'alerts' list" in answers[2][1]["error"]
-    events = [queue.get_nowait() for _ in range(queue.qsize())]
+    events = [queue.get_nowait() for _unused in range(queue.qsize())]
     assert [e["alert"]["labels"]["instance"] for e in events] == ["c1", "c2"]
     assert events[0]["alertmanager"]["receiver"] == "vigil" and events[0]["alert"]["fingerprint"] == "HostCpuHigh-c1"
 
@@ -102,10 +103,10 @@ def test_full_queue_answers_503_and_loses_nothing_it_accepted():
             async with session.post(url, json=webhook(alert("HostCpuHigh", "c%d" % i))) as resp:
                 statuses.append(resp.status)
             await asyncio.sleep(0.02)
-        drained = [(await queue.get())["alert"]["labels"]["instance"] for _ in range(5)]
+        drained = [(await queue.get())["alert"]["labels"]["instance"] for _unused in range(5)]
         return statuses, drained
 
-    statuses, drained = asyncio.run(serve_and({"queue_size": 3}, steps, queue))
+    statuses, drained = run(serve_and({"queue_size": 3}, steps, queue))
     assert statuses == [202, 202, 202, 202, 202, 503]
     assert drained == ["c0", "c1", "c2", "c3", "c4"]
 
@@ -120,5 +121,5 @@ def test_token_is_required_when_set():
                 out.append(resp.status)
         return out
 
-    assert asyncio.run(serve_and({"token": "s3cret"}, steps, queue)) == [401, 401, 202]
+    assert run(serve_and({"token": "s3cret"}, steps, queue)) == [401, 401, 202]
     assert queue.qsize() == 1

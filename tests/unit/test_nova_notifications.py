@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from private_loop import run
 
 kombu = pytest.importorskip("kombu")
 
@@ -67,7 +68,7 @@ def test_matching_notifications_reach_the_queue_others_are_dropped():
                 producer.publish(
                     envelope(event_type, data), exchange=exchange, routing_key="versioned_notifications.info"
                 )
-        got = [await asyncio.wait_for(queue.get(), 10) for _ in range(2)]
+        got = [await asyncio.wait_for(queue.get(), 10) for _unused in range(2)]
         await asyncio.sleep(0.5)
         extra = queue.qsize()
         task.cancel()
@@ -75,7 +76,7 @@ def test_matching_notifications_reach_the_queue_others_are_dropped():
             await task
         return got, extra
 
-    got, extra = asyncio.run(scenario())
+    got, extra = run(scenario())
     assert [e["nova"]["event_type"] for e in got] == ["instance.live_migration_post", "service.update"]
     assert got[1]["nova"]["payload"]["disabled"] is True
     assert extra == 0, "volume.usage matched no pattern"
@@ -95,7 +96,7 @@ def test_an_unreachable_bus_is_retried_with_a_growing_delay(caplog):
             await task
 
     with caplog.at_level("WARNING", logger="vigil.openstack.nova_notifications"):
-        asyncio.run(scenario())
+        run(scenario())
     delays = [
         r.getMessage().rsplit("reconnecting in ", 1)[1] for r in caplog.records if "reconnecting in" in r.getMessage()
     ]

@@ -117,18 +117,20 @@ def test_damaged_ledger_is_reported_and_left_alone(tmp_path):
 
 def _admit_many(state_dir, n, results):
     g = StormGuard(state_dir, "prod", min_audit_interval=3600)
-    results.put(sum(1 for _ in range(n) if g.admit_audit("workload_balancing")))
+    results.put(sum(1 for _unused in range(n) if g.admit_audit("workload_balancing")))
 
 
 def test_concurrent_processes_admit_one_audit_between_them(tmp_path):
     """Two processes racing 50 admissions each (a storm) get exactly one audit in total."""
     results = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_admit_many, args=(str(tmp_path / "state"), 50, results)) for _ in range(2)]
+    procs = [
+        multiprocessing.Process(target=_admit_many, args=(str(tmp_path / "state"), 50, results)) for _unused in range(2)
+    ]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
-    assert sorted(results.get(timeout=5) for _ in procs) in ([0, 1], [1, 0])
+    assert sorted(results.get(timeout=5) for _unused in procs) in ([0, 1], [1, 0])
     log = StormGuard(str(tmp_path / "state"), "prod").decisions()
     assert len(log) == 100 and sum(d["allowed"] for d in log) == 1
 
