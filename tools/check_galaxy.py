@@ -35,6 +35,7 @@ TOP_LEVEL = {
     "requirements.txt",
     "changelogs",
     "docs",
+    "extensions",
     "inventory",
     "meta",
     "playbooks",

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test tiers need, only when missing:
 # prometheus (+ promtool) for the metrics tests against a real Prometheus, shellcheck for
-# sanity, chromium to look at the HTML report in a real browser.
+# sanity, chromium to look at the HTML report in a real browser, prometheus-alertmanager and a
+# Java 17 runtime (ansible-rulebook) for the events tier.
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || need+=(openjdk-17-jre-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else

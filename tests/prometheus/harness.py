@@ -137,6 +137,7 @@ class PrometheusServer:
     scraped every scrape_interval. retention is long so that backfilled samples with old
     timestamps are not deleted at start-up. web_config (Prometheus' --web.config.file as a
     dict) turns on TLS and/or basic auth; give auth=(user, password) for the harness's own calls.
+    extra_config is top-level YAML appended to prometheus.yml (rule_files, alerting).
     """
 
     def __init__(
@@ -150,6 +151,8 @@ class PrometheusServer:
         ready_timeout: float = READY_TIMEOUT,
         web_config: dict | None = None,
         auth: tuple | None = None,
+        extra_config: str = "",
+        evaluation_interval: str = "15s",
     ) -> None:
         self.history = [history] if isinstance(history, (str, os.PathLike)) else list(history or [])
         self.scrape = [scrape] if isinstance(scrape, str) else list(scrape or [])
@@ -161,6 +164,8 @@ class PrometheusServer:
         self.web_config = web_config  # --web.config.file: tls_server_config, basic_auth_users
         self.auth = auth  # (user, password) the harness itself uses with basic_auth_users
         self.scheme = "https" if (web_config or {}).get("tls_server_config") else "http"
+        self.extra_config = extra_config  # top-level YAML appended (rule_files, alerting)
+        self.evaluation_interval = evaluation_interval
         self.proc: subprocess.Popen | None = None
         self.workdir: str | None = None
         self.port: int | None = None
@@ -179,8 +184,10 @@ class PrometheusServer:
             config = os.path.join(self.workdir, "prometheus.yml")
             jobs = "".join(_scrape_job(i, url, self.scrape_interval) for i, url in enumerate(self.scrape))
             with open(config, "w") as fh:
-                fh.write(f"global:\n  scrape_interval: {self.scrape_interval}\n  evaluation_interval: 15s\n")
+                fh.write(f"global:\n  scrape_interval: {self.scrape_interval}\n")
+                fh.write(f"  evaluation_interval: {self.evaluation_interval}\n")
                 fh.write("scrape_configs:\n" + jobs if jobs else "scrape_configs: []\n")
+                fh.write(self.extra_config)
             web_args = []
             if self.web_config:
                 web = os.path.join(self.workdir, "web.yml")
