@@ -484,8 +484,12 @@ class Stack:
 
     def _gunicorn(self, name: str, app: str, **env: str) -> None:
         port = self.ports[{"nova-api": "nova", "cinder-api": "cinder", "neutron-api": "neutron"}.get(name, name)]
+        # gthread closes an idle keep-alive connection after 2 s by default: a client polling every 2 s
+        # (openstacksdk's wait_for_*) then reuses a socket the server is closing and gets
+        # RemoteDisconnected. 75 s is nginx's default and what a load balancer in front of the APIs keeps.
         cmd = [self._bin("gunicorn"), "--chdir", str(SVC), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-               "--threads", "4", "--timeout", "300", "--name", name, "--no-control-socket", f"wsgi_apps:{app}()"]  # fmt: skip
+               "--threads", "4", "--timeout", "300", "--keep-alive", "75", "--name", name, "--no-control-socket",
+               f"wsgi_apps:{app}()"]  # fmt: skip
         self.start(name, cmd, **env)
 
     # -- Keystone catalog and clouds.yaml -----------------------------------------------------
