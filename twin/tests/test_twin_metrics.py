@@ -38,10 +38,21 @@ def parse(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 
 def scrape(twin) -> dict[str, list[tuple[dict[str, str], float]]]:
+    return scrape_stamped(twin)[0]
+
+
+def scrape_stamped(twin) -> tuple[dict[str, list[tuple[dict[str, str], float]]], float]:
+    """The families and the one time (s) every sample is stamped with, which lies within the request."""
+    sent = time.time()
     resp = requests.get(f"{twin.url}/metrics", timeout=10)
+    answered = time.time()
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    return parse(resp.text)
+    stamps = {m.group(4) for m in map(SAMPLE.match, resp.text.splitlines()) if m}
+    assert len(stamps) == 1 and None not in stamps, stamps
+    stamp = int(stamps.pop()) / 1000
+    assert sent - 0.001 <= stamp <= answered
+    return parse(resp.text), stamp
 
 
 def one(families, name: str, **labels: str) -> float:
@@ -94,18 +105,20 @@ def test_values_follow_utilisation(cloud):
     compute = cloud.cloud.stores["compute"]
     vm1, vm2 = compute.server_by_name["vm-1"], compute.server_by_name["vm-2"]
     node = compute.nodes["cmp-1"]
-    before, t0 = scrape(cloud), time.time()
+    before, t0 = scrape_stamped(cloud)
     time.sleep(1.0)
-    after, t1 = scrape(cloud), time.time()
+    after, t1 = scrape_stamped(cloud)
+    # the samples' stamps are when the counters were computed, so rates over them are exact
+    # (to the stamps' millisecond), however late a busy machine served the scrape
     elapsed = t1 - t0
     # per CPU, all modes together advance one second per second
-    assert total_per_cpu(after, "cmp-1") - total_per_cpu(before, "cmp-1") == pytest.approx(elapsed, rel=0.1)
+    assert total_per_cpu(after, "cmp-1") - total_per_cpu(before, "cmp-1") == pytest.approx(elapsed, abs=0.002)
     # host busy = (vm-1: 4 vCPU at 50 % + vm-2: 4 vCPU at 80 %) / 32 CPUs + 2 % overhead
     busy = (busy_per_cpu(after, "cmp-1") - busy_per_cpu(before, "cmp-1")) / elapsed
-    assert busy == pytest.approx((4 * 0.5 + 4 * 0.8) / 32 + 0.02, rel=0.1)
+    assert busy == pytest.approx((4 * 0.5 + 4 * 0.8) / 32 + 0.02, rel=0.003)
     # ceilometer_cpu: cumulative ns, rate / 1e9 = cores used
     rate = (one(after, "ceilometer_cpu", resource=vm1) - one(before, "ceilometer_cpu", resource=vm1)) / elapsed
-    assert rate / 1e9 == pytest.approx(4 * 0.5, rel=0.1)
+    assert rate / 1e9 == pytest.approx(4 * 0.5, rel=0.003)
     assert one(after, "ceilometer_memory_usage", resource=vm2) == pytest.approx(8192 * 0.4)
     used_mb = node["reserved"]["memory_mb"] + 8192 * 0.6 + 8192 * 0.4
     available = one(after, "node_memory_MemAvailable_bytes", fqdn="cmp-1")

@@ -8,7 +8,7 @@ import re
 
 import requests
 
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: -?\d+)?$")  # optional timestamp (ms)
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 

@@ -295,15 +295,21 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def exposition(families: dict[str, list[tuple[dict[str, str], float]]]) -> str:
-    """Prometheus text exposition format 0.0.4."""
+def exposition(families: dict[str, list[tuple[dict[str, str], float]]], at: float | None = None) -> str:
+    """Prometheus text exposition format 0.0.4; `at` (seconds) stamps every sample.
+
+    The counters are integrals up to the moment they were computed, which on a busy machine can be
+    a few hundred ms after Prometheus started the scrape (its default sample time): rates over a
+    short window then drift from the profile. Stamping the samples with that moment keeps them exact.
+    """
+    stamp = "" if at is None else f" {int(at * 1000)}"
     lines = []
     for name, samples in families.items():
         kind, text = FAMILIES[name]
         lines.append(f"# HELP {name} {text}")
         lines.append(f"# TYPE {name} {kind}")
         for labels, value in samples:
-            lines.append(f"{name}{_labels(labels)} {_num(value)}")
+            lines.append(f"{name}{_labels(labels)} {_num(value)}{stamp}")
     return "\n".join(lines) + "\n"
 
 
@@ -359,7 +365,8 @@ router = Router()
 @router.route("GET", "/")
 def scrape(request: Request) -> Response:
     store: MetricsStore = cloud_of(request).stores["metrics"]
-    body = exposition(store.families(time.time()))
+    now = time.time()
+    body = exposition(store.families(now), at=now)
     return Response(200, body, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
