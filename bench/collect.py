@@ -47,12 +47,6 @@ PLAYBOOK = """
 """
 
 
-def _admin(twin, method="GET"):
-    req = urllib.request.Request(twin.url + "/admin/requests", method=method)
-    with urllib.request.urlopen(req) as resp:  # noqa: S310 - loopback twin
-        return json.loads(resp.read() or b"{}")
-
-
 @contextlib.contextmanager
 def served_twin(topology, tmp: Path):
     """The twin in its own process (`vigil-twin serve`), as a cloud is: the module's and the
@@ -158,6 +152,11 @@ def run_case(rep: Reporter, case: str, topology, detail: str, targets: dict) -> 
             {
                 "case": case,
                 "requests_by_service": by_service,
+                "requests_by_path": {
+                    "%s %s %s" % (r["service"], r["method"], r["path"]): r["count"]
+                    for r in counts["requests"]
+                    if r["service"] != "admin"
+                },
                 "placement_detail": summary["meta"]["placement_detail"],
                 # hosts summary mode left out (no memory free), modelled full
                 "placement_estimated": len(summary["meta"].get("placement_estimated") or []),
