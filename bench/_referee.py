@@ -48,6 +48,12 @@ def emit_cluster(rep, case, model, bound):
     rep.emit(case, "hosts_in_use_before", oracle.Cloud(model).hosts_in_use(), "count")
     rep.emit(case, "lower_bound_hosts", bound["bound"], "count")
     rep.emit(case, "hosts_forced_in_use", sum(z["forced"] for z in bound["zones"].values()), "count")
+    # what any valid plan must migrate to keep no more hosts than the gap target allows: a peer
+    # using fewer migrations than this cannot be beaten on migrations *at* the target
+    target_hosts = int(bound["bound"] * (1 + GAP_PCT / 100.0) + 1)
+    at_target = oracle.migration_lower_bound(model, target_hosts)
+    if at_target is not None:
+        rep.emit(case, "migrations_lower_bound_at_gap_target", at_target["bound"], "count")
 
 
 def run_vigil(model, strategy, params=None):

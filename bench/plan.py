@@ -12,7 +12,8 @@ run, refereed the same way (no targets: they are vigil's).
 
 Migrations, refereed too: for each plan, the oracle's migration lower bound at the hosts in
 use it reached (`migrations_lower_bound`: no valid plan keeping that few hosts needs fewer)
-and how far above it the plan is. With Watcher: node_resource_consolidation asked to keep
+and how far above it the plan is; per cluster, the bound at the gap target's host count
+(`migrations_lower_bound_at_gap_target`). With Watcher: node_resource_consolidation asked to keep
 as many hosts in use as Watcher did, through the smallest ``max_migrations`` that does it
 (case ".../node_resource_consolidation-at-watcher-hosts"), with Watcher's migrations beside.
 
