@@ -36,6 +36,11 @@ from ansible_collections.vigil.openstack.plugins.module_utils.private_files impo
     prepare_private_path,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.state_file import state_path_for_id
+from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import (
+    GuardError,
+    power_guard,
+    power_guard_options,
+)
 
 CANCEL_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
 
@@ -116,6 +121,10 @@ def read_plan(params):
 
 def build_executor(module, params, plan, state_file, progress_file):
     """A PlanExecutor for the module's parameters; its worker threads build their own clients."""
+    try:
+        power_guard(params)  # a bad power_hysteresis fails before anything is read
+    except GuardError as exc:
+        raise PlanExecutionError(str(exc)) from None
     connect_retrying(connect, params)  # fail fast, in one line, on bad credentials
     has_maas = any(
         a.get("type") == "node_power" and (a.get("input") or {}).get("backend") == "maas"
@@ -132,6 +141,7 @@ def build_executor(module, params, plan, state_file, progress_file):
         # Called in each worker thread: every thread gets its own clients, built on first use.
         ctx = make_ctx(params, lambda: connect_retrying(connect, params), maas=maas)
         ctx["server_watch"] = watch
+        ctx["power_guard"] = params  # node_power: the power hysteresis ledger (storm_guard.py)
         return ctx
 
     return PlanExecutor(
@@ -170,6 +180,7 @@ def argument_spec():
         on_drift=dict(type="str", choices=["stop", "rerun"], default="stop"),
         timeout=dict(type="int"),
     )
+    spec.update(power_guard_options())
     return spec
 
 

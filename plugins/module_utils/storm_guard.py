@@ -38,6 +38,9 @@ from ansible_collections.vigil.openstack.plugins.module_utils.state_file import 
 
 SAFE_CLOUD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
 LOCK_WAIT = 10.0  # seconds to wait for another process's ledger update (milliseconds in practice)
+GUARD_DIR_ENV = "VIGIL_GUARD_DIR"
+DEFAULT_GUARD_DIR = "~/vigil/guard"
+DEFAULT_POWER_HYSTERESIS = 1800  # seconds, as VMware DPM's default
 
 
 # What the storm_guard module's ``decision`` option names, and the method that decides it.
@@ -49,6 +52,39 @@ DECISIONS = {
     "acquire_plan": "acquire_plan",
     "release_plan": "release_plan",
 }
+
+
+def guard_dir(value=None):
+    """The ledger directory: the option, else ``$VIGIL_GUARD_DIR``, else ``~/vigil/guard``."""
+    return value or os.environ.get(GUARD_DIR_ENV) or DEFAULT_GUARD_DIR
+
+
+def ledger_cloud(cloud):
+    """The ledger's cloud name: the clouds.yaml name, or ``default`` when the connection comes
+    from ``OS_*`` variables or an inline mapping (as event_audit.yml's ``vigil_guard_cloud``)."""
+    return cloud if isinstance(cloud, str) and cloud else "default"
+
+
+def power_guard_options():
+    """The options of the modules that power hosts (node_power, plan_apply): docs in each module."""
+    return dict(
+        power_hysteresis=dict(type="int", default=DEFAULT_POWER_HYSTERESIS),
+        guard_dir=dict(type="path"),
+    )
+
+
+def power_guard(params, dry_run=False):
+    """The guard that holds the power hysteresis for a module's ``cloud``, ``guard_dir`` and
+    ``power_hysteresis``; None when the hysteresis is 0 (off). Raises GuardError on bad values."""
+    seconds = params.get("power_hysteresis")
+    if seconds == 0 or seconds is None:
+        return None
+    return StormGuard(
+        guard_dir(params.get("guard_dir")),
+        ledger_cloud(params.get("cloud")),
+        power_hysteresis=seconds,
+        dry_run=dry_run,
+    )
 
 
 class GuardError(Exception):

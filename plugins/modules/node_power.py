@@ -70,13 +70,33 @@ options:
       - Seconds between the first polls; later polls back off up to 5 s.
     type: float
     default: 1.0
+  power_hysteresis:
+    description:
+      - Seconds after a power-on during which a power-off of the same host is refused (no
+        flapping, as VMware DPM does). C(0) turns the hysteresis off. I(force) does not lift it.
+      - A power-on through this module, M(vigil.openstack.plan_apply) or
+        M(vigil.openstack.storm_guard) (C(decision=power_on)) starts the window; it is kept in
+        the storm guard ledger C(<guard_dir>/guard-<cloud>.json), so it holds between runs.
+        The host is I(hostname), or the node id when no I(hostname) is given.
+      - C(reboot) is neither refused nor recorded.
+    type: int
+    default: 1800
+  guard_dir:
+    description:
+      - Directory of the storm guard ledger (shared with M(vigil.openstack.storm_guard)). The
+        ledger is per cloud - I(cloud) when it is a C(clouds.yaml) name, else C(default).
+      - Defaults to the environment variable C(VIGIL_GUARD_DIR), else C(~/vigil/guard).
+    type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.maas
 attributes:
   check_mode:
     support: full
-    description: Reads the node (and the host's instances and service) and reports what would be done.
+    description:
+      - Reads the node (and the host's instances and service) and reports what would be done;
+        a power-off within the power hysteresis is refused as it would be. Nothing is written,
+        not even the guard ledger or its decision log.
   diff_mode:
     support: full
     description: Shows the power state before and after.
@@ -101,6 +121,13 @@ EXAMPLES = r"""
     node: 4y3h7n
     hostname: compute-03
     state: "on"
+
+- name: Power off a host even if it was powered on in the last 30 minutes
+  vigil.openstack.node_power:
+    cloud: prod
+    hostname: compute-03
+    state: "off"
+    power_hysteresis: 0
 
 - name: Power on whatever powers compute-05 (Ironic or MAAS, looked up by exact host name)
   vigil.openstack.node_power:
@@ -146,6 +173,11 @@ from ansible_collections.vigil.openstack.plugins.module_utils.collect import bar
 from ansible_collections.vigil.openstack.plugins.module_utils.connection import (
     connect_maas,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import (
+    GuardError,
+    power_guard,
+    power_guard_options,
+)
 
 
 def main():
@@ -159,11 +191,16 @@ def main():
             force=dict(type="bool", default=False),
             stop_mode=dict(type="str", choices=["hard", "soft"], default="hard"),
             timeout=dict(type="int", default=300),
+            **power_guard_options(),
         ),
         maas=True,
         required_one_of=[("node", "hostname")],
     )
     p = module.params
+    try:
+        power_guard(p)  # a bad value fails here, before the node is read
+    except GuardError as exc:
+        module.fail_json(msg=str(exc))
     if not p["node"]:
         try:
             p["node"], p["backend"] = sources.linked_node(p, p["hostname"], p["backend"])
@@ -194,7 +231,9 @@ def main():
         "parents": [],
         "postcondition": {"power_state": "on" if p["state"] == "reboot" else p["state"]},
     }
-    run_module_action(module, action, make_ctx(p, conn, maas=maas), result_key="node")
+    ctx = make_ctx(p, conn, maas=maas)
+    ctx["power_guard"] = p
+    run_module_action(module, action, ctx, result_key="node")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,23 @@ options:
         (one C(GET /servers/detail?changes-since=) per cycle for all of them, see docs/apply.md).
     type: float
     default: 1.0
+  power_hysteresis:
+    description:
+      - Seconds after a power-on during which a C(node_power) action that powers the same host
+        off is refused (FAILED, C(refused - ... power hysteresis ...)) and changes nothing - no
+        flapping, as VMware DPM does. C(0) turns the hysteresis off.
+      - Every power-on the plan makes starts the window, as do M(vigil.openstack.node_power) and
+        M(vigil.openstack.storm_guard) (C(decision=power_on)). The times are kept in the storm
+        guard ledger C(<guard_dir>/guard-<cloud>.json), so the window holds between runs. The
+        host is the action's C(input.hostname).
+    type: int
+    default: 1800
+  guard_dir:
+    description:
+      - Directory of the storm guard ledger (shared with M(vigil.openstack.storm_guard)). The
+        ledger is per cloud - I(cloud) when it is a C(clouds.yaml) name, else C(default).
+      - Defaults to the environment variable C(VIGIL_GUARD_DIR), else C(~/vigil/guard).
+    type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.maas
@@ -153,7 +170,8 @@ attributes:
     support: full
     description:
       - Validates the plan and lists what would run, in which order (waves of the DAG), which
-        actions are already done and which are stale. Reads only; not even the state file is written.
+        actions are already done and which are stale (or refused, as a power-off within the power
+        hysteresis). Reads only; not even the state file or the guard ledger is written.
   diff_mode:
     support: none
     description: The per-action summary carries each action's before and after instead.

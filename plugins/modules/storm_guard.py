@@ -48,8 +48,10 @@ options:
   state_dir:
     description:
       - Directory of the ledger and the decision log.
+      - Defaults to the environment variable C(VIGIL_GUARD_DIR), else C(~/vigil/guard) - the
+        same directory M(vigil.openstack.node_power) and M(vigil.openstack.plan_apply) record
+        power-ons in (their I(guard_dir)).
     type: path
-    default: ~/vigil/guard
   min_audit_interval:
     description:
       - Seconds between the starts of two audits of the same goal.
@@ -118,7 +120,12 @@ log:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import DECISIONS, GuardError, StormGuard
+from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import (
+    DECISIONS,
+    GuardError,
+    StormGuard,
+    guard_dir,
+)
 
 
 def main():
@@ -127,7 +134,7 @@ def main():
             cloud=dict(type="str", required=True),
             decision=dict(type="str", required=True, choices=sorted(DECISIONS)),
             subject=dict(type="str", required=True),
-            state_dir=dict(type="path", default="~/vigil/guard"),
+            state_dir=dict(type="path"),
             min_audit_interval=dict(type="int", default=900),
             dedup_window=dict(type="int", default=300),
             power_hysteresis=dict(type="int", default=1800),
@@ -138,7 +145,7 @@ def main():
     p = module.params
     try:
         guard = StormGuard(
-            p["state_dir"],
+            guard_dir(p["state_dir"]),
             p["cloud"],
             min_audit_interval=p["min_audit_interval"],
             dedup_window=p["dedup_window"],

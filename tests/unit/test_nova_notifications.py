@@ -101,3 +101,65 @@ def test_an_unreachable_bus_is_retried_with_a_growing_delay(caplog):
         r.getMessage().rsplit("reconnecting in ", 1)[1] for r in caplog.records if "reconnecting in" in r.getMessage()
     ]
     assert delays[:3] == ["0.2s", "0.4s", "0.8s"], delays
+
+
+def test_a_lost_connection_is_reconnected_and_nothing_sent_meanwhile_is_lost(caplog, monkeypatch):
+    """The bus drops the consumer's connection twice while it consumes (kombu's memory transport
+    is told to fail a drain, as a broker restart would): each time the source reconnects after
+    the first delay (reset by the good connection in between), and what was published while it
+    was away waits in its queue and arrives."""
+    source = load_source()
+    url = "memory://vigil-reconnect-%s" % id(source)
+    memory = kombu.transport.memory.Transport
+    drain, cuts = memory.drain_events, []
+
+    def drain_or_drop(self, connection, timeout=None):
+        if cuts:
+            cuts.pop()
+            raise ConnectionResetError("connection reset by the broker")
+        return drain(self, connection, timeout=timeout)
+
+    monkeypatch.setattr(memory, "drain_events", drain_or_drop)
+
+    def publish(event_type, host):
+        with kombu.Connection(url) as conn:
+            conn.Producer(serializer="json").publish(
+                envelope(event_type, {"host": host, "disabled": True}),
+                exchange=kombu.Exchange("nova", type="topic", durable=False),
+                routing_key="versioned_notifications.info",
+            )
+
+    async def scenario():
+        queue = asyncio.Queue(maxsize=10)
+        task = asyncio.create_task(source.main(queue, {"url": url, "reconnect_delay": 0.3}))
+        await asyncio.sleep(1.0)
+        got = []
+        for host in ("compute-1", "compute-2", "compute-3"):
+            publish("service.update", host)
+            got.append(await asyncio.wait_for(queue.get(), 10))
+            cuts.append(True)  # the next drain loses the connection
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return got
+
+    with caplog.at_level("WARNING", logger="vigil.openstack.nova_notifications"):
+        got = run(scenario())
+    assert [e["nova"]["payload"]["host"] for e in got] == ["compute-1", "compute-2", "compute-3"]
+    warnings = [r.getMessage() for r in caplog.records if "reconnecting in" in r.getMessage()]
+    assert len(warnings) >= 2 and all("connection reset by the broker" in w for w in warnings), warnings
+    assert {w.rsplit("reconnecting in ", 1)[1] for w in warnings[:2]} == {"0.3s"}, (
+        "the delay restarts after a good connection"
+    )
+
+
+def test_nova_transport_url_is_read_as_kombu_reads_it():
+    source = load_source()
+    assert source.kombu_url("rabbit://guest:secret@10.0.0.5:5672/") == "amqp://guest:secret@10.0.0.5:5672/"
+    assert (
+        source.kombu_url("rabbit://u:p@h1:5672,u:p@h2:5672/openstack")
+        == "amqp://u:p@h1:5672/openstack;amqp://u:p@h2:5672/openstack"
+    )
+    assert source.kombu_url("amqp://guest:guest@rabbit:5672//") == "amqp://guest:guest@rabbit:5672//"
+    conn = kombu.Connection(source.kombu_url("rabbit://u:p@h1:5672,u:p@h2:5672/"))
+    assert conn.hostname == "h1" and conn.alt == ["amqp://u:p@h1:5672/", "amqp://u:p@h2:5672/"]

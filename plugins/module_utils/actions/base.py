@@ -240,6 +240,7 @@ class Action:
         self.wait = ctx.get("wait", True)
         self.log = ctx.get("log") or (lambda msg: None)
         self.executed = False
+        self.check_mode = False  # set by run(): a check-mode run writes nothing, not even local records
         # Actions of the plan that wait for this one (None: not known, as for a single-action
         # module): what is only needed by later actions is skipped when none does.
         self.dependents = None
@@ -316,6 +317,7 @@ class Action:
     # -- the flow -------------------------------------------------------------------
     def run(self, check_mode=False):
         """Run the action. Returns a result dict; raises ActionError (incl. Stale/Refused)."""
+        self.check_mode = check_mode
         self.validate()
         state = self.observe()
         before = self.diff_view(state)

@@ -6,6 +6,12 @@
 Powering off or rebooting is refused, unless forced, while the linked compute host still
 runs instances or its nova-compute service is enabled — or when no compute hostname is
 given, since then nobody can tell.
+
+A power-off within the power hysteresis of the host's last power-on is refused too (no
+flapping, as VMware DPM does): power-ons are recorded in the storm guard ledger of the cloud
+(module_utils/storm_guard.py), which outlives the run. ``ctx["power_guard"]`` is the
+module's parameters, of which ``cloud``, ``guard_dir`` and ``power_hysteresis`` are read;
+without it, no hysteresis.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +27,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     is_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service, servers_on_host
+from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import GuardError, power_guard
 
 POWER_TIMEOUT_S = 300
 IRONIC_TARGET = {"on": "power on", "off": "power off", "reboot": "rebooting"}
@@ -150,7 +157,44 @@ class NodePowerAction(Action):
             return "%s node %s not found" % (self.backend, self.node_id)
         return None
 
+    # -- power hysteresis ---------------------------------------------------------------
+    @property
+    def guard_subject(self):
+        """The ledger's key for this host: the compute host name, else the node id."""
+        return self.hostname or self.node_id
+
+    def _guard(self):
+        try:
+            return power_guard(self.ctx.get("power_guard") or {}, dry_run=self.check_mode)
+        except GuardError as exc:
+            raise ActionError("power hysteresis: %s" % exc) from None
+
+    def _refuse_within_hysteresis(self):
+        guard = self._guard()
+        if guard is None:
+            return
+        try:
+            decision = guard.admit_power_off(self.guard_subject)
+        except GuardError as exc:
+            raise ActionError("power hysteresis: %s" % exc) from None
+        if not decision:
+            raise RefusedAction("refusing to power off node %s: %s" % (self.node_id, decision.reason))
+
+    def _record_power_on(self):
+        guard = self._guard()
+        if guard is None:
+            return
+        try:
+            guard.record_power_on(self.guard_subject)
+        except GuardError as exc:
+            raise ActionError(
+                "powered on node %s, but the power hysteresis cannot record it: %s" % (self.node_id, exc)
+            ) from None
+
     def refuse(self, state):
+        # The hysteresis is not a safety check that force lifts: power_hysteresis 0 turns it off.
+        if self.target == "off":
+            self._refuse_within_hysteresis()
         if self.target == "on" or self.force:
             return
         if not self.hostname:
@@ -192,12 +236,15 @@ class NodePowerAction(Action):
     def execute(self, state):
         if self.backend == "maas":
             self._maas_execute()
-            return
-        self.submit(
-            lambda: self.conn.baremetal.set_node_power_state(self.node_id, IRONIC_TARGET[self.target]),
-            self._ironic_landed,
-            self.describe(state),
-        )
+        else:
+            self.submit(
+                lambda: self.conn.baremetal.set_node_power_state(self.node_id, IRONIC_TARGET[self.target]),
+                self._ironic_landed,
+                self.describe(state),
+            )
+        if self.target == "on":
+            # counted from the power-on request, as DPM counts from its decision
+            self._record_power_on()
 
     def _ironic_landed(self):
         node = _ironic_state(self.conn, self.node_id)

@@ -5,7 +5,6 @@ ansible-rulebook, which starts ansible-playbook); a missing binary skips with th
 """
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -14,10 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
-PROM = ROOT / "tests" / "prometheus"
-BIN = Path(sys.executable).parent
-JAVA17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+PROM = Path(__file__).resolve().parents[2] / "prometheus"
 
 
 def _load(name, path):
@@ -30,7 +26,7 @@ def _load(name, path):
 
 
 sys.path.insert(0, str(Path(__file__).parent))  # eda_support, test_event_audit
-from eda_support import free_port, stop, wait_http  # noqa: E402
+from eda_support import free_port, start_rulebook, stop, stop_rulebook, wait_http  # noqa: E402
 
 _plugin = _load("vigil_prometheus_plugin", PROM / "plugin.py")
 prometheus_binaries = _plugin.prometheus_binaries
@@ -87,45 +83,13 @@ def alertmanager(tmp_path):
 @pytest.fixture
 def rulebook(tmp_path, clouds_yaml):
     """start(rulebook, variables) -> the running ansible-rulebook; its log is rulebook.log."""
-    if not (BIN / "ansible-rulebook").exists():
-        pytest.skip("ansible-rulebook not installed (requirements-dev.txt)")
-    java_home = os.environ.get("JAVA_HOME") or (str(JAVA17) if (JAVA17 / "bin" / "java").exists() else None)
-    if not java_home:
-        pytest.skip("no Java 17 runtime for ansible-rulebook (make system-deps)")
     started = []
 
     def start(name, variables):
-        vars_file = tmp_path / "rulebook-vars.yml"
-        vars_file.write_text(yaml.safe_dump(variables))
-        inventory = tmp_path / "inventory.yml"  # ansible-rulebook wants a file, not "localhost,"
-        inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
-        env = dict(
-            os.environ,
-            JAVA_HOME=java_home,
-            PATH=f"{BIN}:{java_home}/bin:{os.environ.get('PATH', '')}",
-            ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_LOCALHOST_WARNING="false",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-            OS_CLIENT_CONFIG_FILE=str(clouds_yaml),
-            HOME=str(tmp_path / "home"),  # ansible-runner's and ansible's per-user files stay in the test
-        )
-        (tmp_path / "home").mkdir(exist_ok=True)
-        log = open(tmp_path / "rulebook.log", "wb")  # noqa: SIM115 - closed at teardown
-        proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "ansible-rulebook"), "-i", str(inventory), "--vars", str(vars_file), "--rulebook", name, "-v"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
-        started.append((proc, log))
+        proc = start_rulebook(tmp_path, name, variables, clouds_yaml)
+        started.append(proc)
         return proc
 
     yield start
-    for proc, log in started:
-        stop(proc, group=True)
-        log.close()
+    for proc in started:
+        stop_rulebook(proc)

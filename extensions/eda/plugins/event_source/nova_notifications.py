@@ -28,7 +28,9 @@ description:
   - Needs the C(kombu) Python package in the decision environment.
 options:
   url:
-    description: The message bus, as Nova's C(transport_url) (C(amqp://user:password@host:5672//)).
+    description:
+      - The message bus - Nova's C(transport_url) as it is (C(rabbit://user:password@host:5672/),
+        several hosts separated by commas), or a kombu URL (C(amqp://user:password@host:5672//)).
     type: str
     required: true
   exchange:
@@ -88,6 +90,17 @@ def decode(body: Any) -> dict | None:
     return {"nova": dict({k: body.get(k) for k in fields}, payload=data)}
 
 
+def kombu_url(url: str) -> str:
+    """Nova's transport_url as kombu takes it: oslo.messaging's rabbit:// is kombu's amqp://, and
+    its comma-separated hosts (rabbit://u:p@h1:5672,u:p@h2:5672/vhost) kombu's ';'-separated
+    failover URLs. Other URLs are kombu's already."""
+    scheme, _sep, rest = url.partition("://")
+    if scheme != "rabbit":
+        return url
+    hosts, _slash, vhost = rest.partition("/")
+    return ";".join("amqp://%s/%s" % (host, vhost) for host in hosts.split(","))
+
+
 def matches(event_type: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(event_type, p) for p in patterns)
 
@@ -97,7 +110,7 @@ class _Consumer:
 
     def __init__(self, queue: asyncio.Queue, args: dict[str, Any], loop: asyncio.AbstractEventLoop):
         self.queue, self.loop = queue, loop
-        self.url = args["url"]
+        self.url = kombu_url(args["url"])
         self.exchange = args.get("exchange", "nova")
         self.topic = args.get("topic", "versioned_notifications")
         self.queue_name = args.get("queue", "vigil-versioned-notifications")
