@@ -101,6 +101,15 @@ ee-check: install
 matrix: install
 	$(PY) tools/matrix.py
 
+# Release notes for galaxy.yml's version: the fragments in changelogs/fragments/ move into
+# changelogs/changelog.yaml and CHANGELOG.rst (its plugin list comes from this venv's ansible-doc).
+.PHONY: changelog-lint changelog-release
+changelog-lint: install
+	$(BIN)/antsibull-changelog lint
+
+changelog-release: install changelog-lint
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/antsibull-changelog release
+
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py
 	PYTHONPATH=.collections $(BIN)/python -m ansible_collections.vigil.openstack.plugins.module_utils.model.schema docs/model.md

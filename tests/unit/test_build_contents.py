@@ -52,6 +52,8 @@ PLANTED = [
     "plugins/.pytest_cache/v/x",
     "roles/collect/.ansible/x",
     "docs/.ruff_cache/x",
+    # antsibull-changelog's list of plugins
+    "changelogs/.plugin-cache.yaml",
 ]
 
 
@@ -92,6 +94,8 @@ def test_build_leaves_out_every_generated_folder(tmp_path):
     # and what a user needs is there: every role has the README galaxy-importer requires
     for role in (p.name for p in (ROOT / "roles").iterdir() if p.is_dir()):
         assert f"roles/{role}/README.md" in names
+    # and the release notes, rendered and as data
+    assert {"CHANGELOG.rst", "changelogs/changelog.yaml", "changelogs/config.yaml"} <= set(names)
     # and the Event-Driven Ansible content (docs/events.md)
     for rel in (ROOT / "extensions").rglob("*"):
         if rel.is_file() and "__pycache__" not in rel.parts:
