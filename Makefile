@@ -101,6 +101,26 @@ ee-check: install
 matrix: install
 	$(PY) tools/matrix.py
 
+# Release notes for galaxy.yml's version: the fragments in changelogs/fragments/ move into
+# changelogs/changelog.yaml and CHANGELOG.rst (its plugin list comes from this venv's ansible-doc).
+.PHONY: changelog-lint changelog-release
+changelog-lint: install
+	$(BIN)/antsibull-changelog lint
+
+changelog-release: install changelog-lint
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/antsibull-changelog release
+
+# ansible-test sanity under another supported ansible-core series (make sanity-core CORE=2.17),
+# from a venv under .matrix/ holding that series' newest release; not part of make test.
+CORE ?=
+.PHONY: sanity-core
+sanity-core:
+	@test -n "$(CORE)" || { echo "usage: make sanity-core CORE=2.17 (an ansible-core series with tests/sanity/ignore-CORE.txt)"; exit 1; }
+	@test -f tests/sanity/ignore-$(CORE).txt || { echo "error: no tests/sanity/ignore-$(CORE).txt: ansible-core $(CORE) is not supported"; exit 1; }
+	test -x .matrix/sanity-$(CORE)/bin/python || $(PYTHON) -m venv .matrix/sanity-$(CORE)
+	.matrix/sanity-$(CORE)/bin/python -m pip install -q "ansible-core==$(CORE).*"
+	SANITY_VENV=$(CURDIR)/.matrix/sanity-$(CORE) bash tests/sanity/run.sh
+
 docs: install
 	$(BIN)/python tools/gen_plugin_docs.py
 	PYTHONPATH=.collections $(BIN)/python -m ansible_collections.vigil.openstack.plugins.module_utils.model.schema docs/model.md

@@ -29,6 +29,7 @@ TOP_LEVEL = {
     "MANIFEST.json",
     "FILES.json",
     "README.md",
+    "CHANGELOG.rst",
     "LICENSE",
     ".ansible-lint",
     "bindep.txt",
@@ -61,7 +62,7 @@ GENERATED_DIRS = {
     "context",
     "output",
 }
-GENERATED_SUFFIXES = (".egg-info", ".tar.gz", ".pyc", "importer_result.json")
+GENERATED_SUFFIXES = (".egg-info", ".tar.gz", ".pyc", "importer_result.json", ".plugin-cache.yaml")
 # Plugin types whose every plugin must come out of ansible-doc with its documentation.
 DOCUMENTED = {"module", "inventory", "filter"}
 

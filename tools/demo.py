@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+# the twin and ansible-playbook of the venv whose Python runs this (.venv under make demo, a
+# .matrix/ venv under make matrix), so a test run on another ansible-core demos that one
+VENV_BIN = Path(sys.executable).parent
 OUT = Path(os.environ.get("VIGIL_DEMO_OUT") or ROOT / "output" / "demo")
 
 

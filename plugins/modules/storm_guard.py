@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: storm_guard
 short_description: Decide whether an event may start an audit, a plan or a power change
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Keeps a storm of events (Alertmanager alerts, Nova notifications, schedules) from becoming a
     storm of plans. One ledger per cloud, shared by every run on this controller, holds the plan

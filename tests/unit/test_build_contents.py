@@ -5,6 +5,8 @@ The tarball is built from a copy of the tree in which every generated folder has
 """
 
 import importlib.util
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +54,8 @@ PLANTED = [
     "plugins/.pytest_cache/v/x",
     "roles/collect/.ansible/x",
     "docs/.ruff_cache/x",
+    # antsibull-changelog's list of plugins
+    "changelogs/.plugin-cache.yaml",
 ]
 
 
@@ -92,6 +96,8 @@ def test_build_leaves_out_every_generated_folder(tmp_path):
     # and what a user needs is there: every role has the README galaxy-importer requires
     for role in (p.name for p in (ROOT / "roles").iterdir() if p.is_dir()):
         assert f"roles/{role}/README.md" in names
+    # and the release notes, rendered and as data
+    assert {"CHANGELOG.rst", "changelogs/changelog.yaml", "changelogs/config.yaml"} <= set(names)
     # and the Event-Driven Ansible content (docs/events.md)
     for rel in (ROOT / "extensions").rglob("*"):
         if rel.is_file() and "__pycache__" not in rel.parts:
@@ -118,3 +124,35 @@ def test_galaxy_may_warn_only_about_the_shipped_ignore_files():
     # a count that is not the file's own is not excused
     wrong = count + 1
     assert f"found {path.name} with {wrong} statement(s)" not in " ".join(expected)
+
+
+def _relative_links(text):
+    """Targets of the Markdown links in text that are paths, not URLs or anchors."""
+    links = (m.split("#")[0] for m in re.findall(r"\]\(([^)\s]+)\)", text))
+    return [t for t in links if t and not re.match(r"[a-z][a-z0-9+.-]*:", t)]
+
+
+def test_shipped_docs_link_only_to_what_ships(tmp_path):
+    """The README and docs read from Galaxy: a relative link to the repository's development
+    tools (twin/, bench/, tools/, Makefile...), which the tarball leaves out, would be dead there."""
+    src = tmp_path / "src"
+    _copy_source(src)
+    names = set(_build(src, tmp_path / "out"))
+    version = yaml.safe_load((src / "galaxy.yml").read_text())["version"]
+    dead = []
+    with tarfile.open(tmp_path / "out" / f"vigil-openstack-{version}.tar.gz") as tar:
+        for name in sorted(n for n in names if n.endswith(".md")):
+            text = tar.extractfile(name).read().decode()
+            for target in _relative_links(text):
+                resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+                if resolved not in names:
+                    dead.append(f"{name}: {target}")
+    assert len([n for n in names if n.endswith(".md")]) > 20
+    assert dead == []
+
+
+def test_a_link_to_a_development_tool_counts_as_dead():
+    text = (
+        "see [the twin](../twin/README.md), [awx](awx.md#ee), [repo](https://github.com/x/y/blob/main/twin/README.md)"
+    )
+    assert _relative_links(text) == ["../twin/README.md", "awx.md"]

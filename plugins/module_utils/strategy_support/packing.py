@@ -270,7 +270,11 @@ def consolidate(pl, bounds, max_migrations=None, drain_key=None, prefer=None, ex
         return curve
     if drain_key is None:
         drain_key = (pl.used / norm(pl)).sum(axis=1)
-    order = np.nonzero(pl.host_in_scope & (counts > 0) & (True if stay is None else ~stay))[0]
+    movable = pl.host_in_scope & (counts > 0)
+    # an if statement, not a conditional expression: ansible-test 2.17's pylint narrows only these
+    if stay is not None:
+        movable &= ~stay
+    order = np.nonzero(movable)[0]
     order = order[np.lexsort((counts[order], drain_key[order]))]
     room, use = (None, None) if extra is None else extra
     drain_hosts(pl, order, pl.host_ok.copy(), stop_at=int(sum(bounds.values())), extra_free=room, extra_demand=use)
