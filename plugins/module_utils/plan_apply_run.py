@@ -121,16 +121,14 @@ def read_plan(params):
 
 def build_executor(module, params, plan, state_file, progress_file):
     """A PlanExecutor for the module's parameters; its worker threads build their own clients."""
-    try:
-        power_guard(params)  # a bad power_hysteresis fails before anything is read
-    except GuardError as exc:
-        raise PlanExecutionError(str(exc)) from None
+    power = [a for a in plan.get("actions") or [] if isinstance(a, dict) and a.get("type") == "node_power"]
+    if power:
+        try:
+            power_guard(params)  # a bad power_hysteresis or cloud name fails before anything is read
+        except GuardError as exc:
+            raise PlanExecutionError(str(exc)) from None
     connect_retrying(connect, params)  # fail fast, in one line, on bad credentials
-    has_maas = any(
-        a.get("type") == "node_power" and (a.get("input") or {}).get("backend") == "maas"
-        for a in plan.get("actions") or []
-        if isinstance(a, dict)
-    )
+    has_maas = any((a.get("input") or {}).get("backend") == "maas" for a in power)
     maas = (lambda: connect_maas(params)) if has_maas else None
     log = progress_logger(module, progress_file, plan.get("id"), check_mode=module.check_mode)
     interval = float(params.get("poll_interval") or 1.0)

@@ -40,7 +40,7 @@ SAFE_CLOUD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
 LOCK_WAIT = 10.0  # seconds to wait for another process's ledger update (milliseconds in practice)
 GUARD_DIR_ENV = "VIGIL_GUARD_DIR"
 DEFAULT_GUARD_DIR = "~/vigil/guard"
-DEFAULT_POWER_HYSTERESIS = 1800  # seconds, as VMware DPM's default
+DEFAULT_POWER_HYSTERESIS = 1800  # seconds: half an hour without a power-off after a power-on
 
 
 # What the storm_guard module's ``decision`` option names, and the method that decides it.

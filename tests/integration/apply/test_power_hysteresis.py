@@ -111,3 +111,20 @@ def test_power_off_within_the_hysteresis_of_a_power_on_is_refused_and_the_node_s
     done = run_playbook(tmp_path, off_play, clouds_yaml=twin.clouds_yaml)
     assert done.rc == 0, done.stdout + done.stderr
     assert spec["power"](twin, "cmp4") != spec["on"]
+
+
+def test_a_negative_window_is_named_and_nothing_is_done(apply_twin, run, tmp_path):
+    node = node_id(apply_twin, "bm-cmp4")
+    plan = planlib.new_plan(
+        "saving_energy", "test", actions=[planlib.node_power_action("p4", "cmp4", "ironic", node, "off")]
+    )
+    reset_requests(apply_twin)
+    for module, args in (
+        ("node_power", {"node": node, "hostname": "cmp4", "state": "off"}),
+        ("plan_apply", {"plan": plan, "state_file": str(tmp_path / "s.json")}),
+    ):
+        bad = run(task(module, power_hysteresis=-1, **args))
+        assert failed(bad) and "power_hysteresis must be a number of seconds >= 0, got -1" in bad.task("go")["msg"]
+    assert mutating(apply_twin) == []
+    assert not (tmp_path / "s.json").exists()
+    assert ironic_power(apply_twin, "cmp4") == "power on"
