@@ -25,6 +25,26 @@ makespan is taken from the state file (first start to last finish); also reporte
 median action time, HTTP requests per action (every request the twin answered, token and
 discovery included), Nova requests per second of makespan, and the wall time of the playbook.
 
+Where the time goes (issue 21), figures that do not depend on how busy the machine is: per
+action, from the state file (the scheduler's start and finish), the twin's request log (when it
+answered the destination's service read, the os-migrateLive POST, each bulk poll, the
+allocations read) and its migration records (accepted, out of the source's queue, ended):
+
+- ``submit_cost`` (start -> POST answered) = ``to_service_read`` (state file written, worker
+  picked, the destination's service read) + ``post``;
+- ``twin_queue`` (waiting for the source's slot inside Nova) and ``twin_service_excess`` (the
+  twin's migration time minus the nominal duration: its pace model and its one process);
+- ``detection`` (end -> the first bulk poll the twin answered after it);
+- ``confirm`` (that poll -> finish) = ``allocations_read`` + ``to_finish`` (scheduler);
+- ``refill`` (a finish -> the start of the action that takes its slot);
+- ``overhead_per_action_mean`` (finish - start - nominal duration) and ``overhead_ratio``;
+- ``ansible_cpu_ms_per_action`` / ``twin_cpu_ms_per_action``: CPU time of ansible-playbook with
+  the module, and of the twin, per action; ``twin_handle_ms_<kind>``/``twin_count_<kind>``: the
+  twin's own time per request kind (its dispatch, timed in this process) and their counts;
+  ``poll_bytes_mean``: the size of a bulk poll's answer.
+
+``BENCH_APPLY_DUMP=<prefix>`` writes each case's per-action timeline to ``<prefix>-<case>.json``.
+
 No-op actions (issue 15, item 6): plans of 1,000 to 10,000 ``nop`` actions, so all the time is
 vigil's own. ``seconds``: the plan_apply module run as Ansible runs it on localhost (module
 file, arguments in a JSON file), start-up, validation and result included; target 10,000 in
@@ -40,12 +60,15 @@ Usage: python bench/apply.py [--migrations 500] [--concurrency 20] [--seconds 1.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,12 +237,15 @@ def bench_migrations(rep, args, which):
                 "concurrency": concurrency,
             },
         }
+        served = twin_service_times(twin)
         plan_file = tmp / "vars.json"
         plan_file.write_text(json.dumps({"bench_plan": plan}))
+        cpu_before = cpu_seconds()
         with timed() as wall:
             result = run_playbook(
                 tmp, tasks_play(task), clouds_yaml=clouds, args=["-e", "@" + str(plan_file)], timeout=3600
             )
+        cpu = {k: v - cpu_before[k] for k, v in cpu_seconds().items()}
         if result.rc != 0:
             print(result.stdout[-3000:], result.stderr[-3000:], file=sys.stderr)
             rep.emit(case, "succeeded", 0, "count", n, better="higher")
@@ -240,9 +266,165 @@ def bench_migrations(rep, args, which):
         rep.emit(case, "action_seconds_median", durations_seen[len(durations_seen) // 2], "s")
         rep.emit(case, "action_seconds_max", durations_seen[-1], "s")
         rep.emit(case, "playbook_wall", wall["seconds"], "s")
+        # CPU seconds do not depend on how busy the machine is: ansible-playbook and the module
+        # (children), and this process (the twin's threads)
+        rep.emit(case, "ansible_cpu_ms_per_action", 1000 * cpu["children"] / n, "ms")
+        rep.emit(case, "twin_cpu_ms_per_action", 1000 * cpu["self"] / n, "ms")
         rep.emit(case, "http_requests_per_action", requests["total"] / n, "count", requests_target)
         rep.emit(case, "nova_requests_per_second", requests["by_service"].get("compute", 0) / makespan, "req/s")
         rep.emit(case, "allocation_violations", compute.violations_seen, "count", 0)
+        for kind, times in sorted(served.items()):
+            rep.emit(case, "twin_handle_ms_%s" % kind, 1000 * sum(t for t, _n in times) / len(times), "ms")
+            rep.emit(case, "twin_count_%s" % kind, len(times), "count")
+        polls = served.get("poll") or [(0, 0)]
+        rep.emit(case, "poll_bytes_mean", sum(n for _t, n in polls) / len(polls), "bytes")
+        limit_binds = hosts * per_source <= conc
+        emit_breakdown(
+            rep, case, data, compute, twin.cloud.requests.log, conc, limit_binds, dict(zip(ids.values(), durations))
+        )
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process and of its waited-for children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"self": own.ru_utime + own.ru_stime, "children": children.ru_utime + children.ru_stime}
+
+
+def request_kind(method, raw_path):
+    """The requests of a live-migration run, by what they are for."""
+    if "changes-since" in raw_path:
+        return "poll"
+    if "/servers/detail" in raw_path:
+        return "host_listing"
+    if method == "POST" and raw_path.endswith("/action"):
+        return "post"
+    for part in ("os-services", "allocations", "os-migrations", "resource_providers", "auth/tokens"):
+        if part in raw_path:
+            return part.replace("-", "_").replace("/", "_")
+    return "other"
+
+
+def twin_service_times(twin):
+    """Wrap the in-process twin's dispatch to time it: {kind: [(seconds, bytes of a listing)]}.
+
+    The time covers the twin's work under its lock (routing, authentication, the handler), not
+    the JSON encoding nor the socket: what the twin itself costs per request."""
+    served = {}
+    handle = twin.handle
+
+    def timed_handle(method, raw_path, headers, body):
+        start = time.perf_counter()
+        service, response = handle(method, raw_path, headers, body)
+        size = len(response.body) if isinstance(response.body, bytes) else 0  # listings come encoded
+        served.setdefault(request_kind(method, raw_path), []).append((time.perf_counter() - start, size))
+        return service, response
+
+    twin.handle = timed_handle
+    return served
+
+
+def epoch(text):
+    """A UTC timestamp of the state file or the twin (with or without ``Z``) as POSIX seconds."""
+    return parse_ts(text.rstrip("Z") + "Z").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def action_timeline(state_actions, migrations, log, nominal):
+    """Per live migration: what the executor and the twin each saw, in POSIX seconds.
+
+    ``started``/``finished``: the scheduler's transitions (state file); ``submit``: the twin
+    answered the os-migrateLive POST (request log); ``accepted``: the migration record was
+    created; ``running``: it left the source's queue; ``ended``: it completed; ``noticed``: the
+    first bulk poll (``GET /servers/detail?changes-since``) the twin answered after the end.
+    """
+    offset = time.time() - time.monotonic()  # the twin runs in this process: its monotonic clock is ours
+    posts, polls, services, allocations = {}, [], {}, {}
+    for entry in log:
+        path = entry["path"]
+        if entry["method"] == "POST" and path.endswith("/action") and "/servers/" in path:
+            posts.setdefault(path.split("/servers/")[1].split("/")[0], entry["time"])
+        elif entry["method"] == "GET" and path.endswith("/os-services"):
+            services.setdefault(entry["query"], []).append(entry["time"])
+        elif entry["method"] == "GET" and "/allocations/" in path:
+            allocations.setdefault(path.rsplit("/", 1)[1], []).append(entry["time"])
+        elif entry["method"] == "GET" and path.endswith("/servers/detail") and "changes-since" in entry["query"]:
+            polls.append(entry["time"])
+    polls.sort()
+    by_server = {}
+    for mig in migrations.values():
+        if mig["migration_type"] == "live-migration" and mig["status"] == "completed":
+            by_server[mig["server_uuid"]] = mig
+    rows = []
+    for entry in state_actions.values():
+        mig = by_server.get(entry["resource"])
+        if mig is None or entry["resource"] not in posts:
+            continue
+        ended = epoch(mig["updated_at"])
+        noticed = polls[bisect.bisect_right(polls, ended)] if polls and polls[-1] > ended else None
+        submit = posts[entry["resource"]]
+        # the destination's service read just before the POST, the allocations read after the end
+        read = [t for q, ts in services.items() if mig["dest_compute"] in q for t in ts if t <= submit]
+        alloc = [t for t in allocations.get(entry["resource"], ()) if t >= ended]
+        rows.append(
+            {
+                "source": mig["source_compute"],
+                "nominal": nominal[entry["resource"]],
+                "started": epoch(entry["started"]),
+                "observed": max(read) if read else None,
+                "submit": submit,
+                "allocations": min(alloc) if alloc else None,
+                "accepted": epoch(mig["created_at"]),
+                "running": mig["started"] + offset,
+                "ended": ended,
+                "noticed": noticed,
+                "finished": epoch(entry["finished"]),
+            }
+        )
+    return rows
+
+
+def refill_gaps(rows, conc, per_source):
+    """Seconds from an action's finish (scheduler) to the start of the action that took its
+    slot: the k-th finish frees the slot of the (C+k)-th start (of its source when the
+    per-source limit binds)."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["source"] if per_source else "", []).append(row)
+    width = 1 if per_source else conc
+    gaps = []
+    for group in groups.values():
+        finishes = sorted(r["finished"] for r in group)
+        starts = sorted(r["started"] for r in group)
+        gaps += [s - f for f, s in zip(finishes, starts[width:])]
+    return gaps
+
+
+def emit_breakdown(rep, case, state_actions, compute, log, conc, per_source, nominal):
+    """Where an action's time goes (means and medians over the actions, in seconds)."""
+    rows = action_timeline(state_actions, compute.migrations, log, nominal)
+    if os.environ.get("BENCH_APPLY_DUMP"):
+        Path(os.environ["BENCH_APPLY_DUMP"] + "-" + case + ".json").write_text(json.dumps(rows))
+    if not rows:
+        return
+    parts = {
+        "submit_cost": [r["submit"] - r["started"] for r in rows],  # scheduler start -> twin answered the POST
+        "to_service_read": [r["observed"] - r["started"] for r in rows if r["observed"]],
+        "post": [r["submit"] - r["observed"] for r in rows if r["observed"]],
+        "twin_queue": [r["running"] - r["accepted"] for r in rows],  # waiting for the source's slot
+        "twin_service_excess": [r["ended"] - r["running"] - r["nominal"] for r in rows],  # vs the pace model
+        "detection": [r["noticed"] - r["ended"] for r in rows if r["noticed"]],  # end -> first poll after it
+        "confirm": [r["finished"] - r["noticed"] for r in rows if r["noticed"]],  # that poll -> scheduler finish
+        "allocations_read": [r["allocations"] - r["noticed"] for r in rows if r["noticed"] and r["allocations"]],
+        "to_finish": [r["finished"] - r["allocations"] for r in rows if r["allocations"]],
+        "refill": refill_gaps(rows, conc, per_source),  # finish -> next start in the freed slot
+    }
+    for name, values in parts.items():
+        if values:
+            values = sorted(values)
+            rep.emit(case, name + "_mean", sum(values) / len(values), "s")
+            rep.emit(case, name + "_median", values[len(values) // 2], "s")
+    overhead = sum(r["finished"] - r["started"] - r["nominal"] for r in rows) / len(rows)
+    rep.emit(case, "overhead_per_action_mean", overhead, "s")
+    rep.emit(case, "overhead_ratio", overhead / (sum(r["nominal"] for r in rows) / len(rows)), "ratio")
 
 
 if __name__ == "__main__":

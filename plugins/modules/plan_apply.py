@@ -141,8 +141,11 @@ options:
   poll_interval:
     description:
       - Seconds between the first polls of an action; later polls back off up to 5 s.
-      - Also the shortest interval of the one poller that watches every server the plan moves
-        (one C(GET /servers/detail?changes-since=) per cycle for all of them, see docs/apply.md).
+      - Also the pace of the one poller that watches every server the plan moves (one
+        C(GET /servers/detail?changes-since=) per cycle for all of them, see docs/apply.md) -
+        its cycles come at least this far apart, except the looks timed at the end a migration
+        is expected to reach (from the migrations of servers of the same memory seen so far),
+        which come at least a quarter of it apart.
     type: float
     default: 1.0
   power_hysteresis:

@@ -2,6 +2,7 @@
 """ServerWatch on recorded Nova answers: where changes-since looks back from, what a cycle
 may answer, a deleted server. (Against the twin: tests/integration/apply/test_server_watch.py.)"""
 
+import datetime
 import threading
 
 import pytest
@@ -133,3 +134,186 @@ def test_a_failed_cycle_does_not_offer_what_was_kept_before_the_wait():
     assert nova.failures == 0
     watch.stop = threading.Event()
     watch.stop.set()
+
+
+# -- when the poll thread looks: at predicted ends -------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, t=0.0):
+        self.t = t
+
+    def now(self):
+        return self.t
+
+
+def moving(sid, ram=2048):
+    return {
+        "id": sid,
+        "host": "h1",
+        "status": "MIGRATING",
+        "task_state": "migrating",
+        "memory_mb": ram,
+    }
+
+
+def paced_watch(durations=None, min_interval=0.1, max_interval=5.0):
+    """A watch (no poll thread) that has seen moves of 2 GiB servers take `durations` at least."""
+    watch = ServerWatch(None, min_interval=min_interval, max_interval=max_interval, clock=FakeClock())
+    if durations:
+        watch.durations[2048] = list(durations)
+    return watch
+
+
+def start_move(watch, sid, at, ram=2048):
+    """What wait() records for a server watched before its move call, answered at `at`."""
+    watch.watched[sid] = at - 0.01
+    watch.moved_at[sid] = at
+    watch.servers[sid] = moving(sid, ram)
+    watch.read_at[sid] = at
+
+
+def after_cycle(watch, started):
+    watch.attempt_started = watch.cycle_started = started
+    watch._note_moving(started)
+    watch.clock.t = started
+
+
+def test_a_move_is_looked_at_when_moves_of_its_size_end_not_every_interval_before():
+    watch = paced_watch([1.0] * 5)
+    start_move(watch, "s1", at=10.0)
+    after_cycle(watch, 10.2)
+    assert watch._pause() == pytest.approx(10.0 + 1.0 * 1.005 - 10.2)
+
+
+def test_a_predicted_end_not_there_yet_is_looked_at_again_soon():
+    watch = paced_watch([1.0] * 5)
+    start_move(watch, "s1", at=10.0)
+    after_cycle(watch, 11.01)  # the look at its predicted end still saw it moving
+    assert watch._pause() == pytest.approx(0.25 * 0.1)
+    after_cycle(watch, 11.6)  # past 1.5x the expected time: a fraction of the time it has been watched
+    assert watch._pause() == pytest.approx(0.15 * (11.6 - 9.99))
+
+
+def test_ends_predicted_close_together_are_read_by_one_cycle():
+    watch = paced_watch([1.0] * 5)
+    start_move(watch, "s1", at=10.0)
+    start_move(watch, "s2", at=10.04)  # within half an interval of s1's end
+    start_move(watch, "s3", at=10.3)  # not: looked at in a cycle of its own
+    after_cycle(watch, 10.5)
+    assert watch._pause() == pytest.approx(10.04 + 1.005 - 10.5)
+
+
+def test_a_long_move_is_still_looked_at_every_max_interval():
+    # a move predicted to take 100 s that fails after 3 s is seen by the next cycle within 5 s
+    watch = paced_watch([100.0] * 5)
+    start_move(watch, "s1", at=10.0)
+    after_cycle(watch, 10.2)
+    assert watch._pause() == pytest.approx(5.0)
+
+
+def test_without_a_figure_or_after_a_resume_the_pace_follows_the_time_watched():
+    watch = paced_watch()  # no move of this size seen yet
+    start_move(watch, "s1", at=10.0)
+    after_cycle(watch, 10.2)
+    assert watch._pause() == pytest.approx(0.1)  # min_interval while 15 % of 0.21 s is less
+    watch = paced_watch([1.0] * 5)
+    watch.watched["s2"] = 0.0  # resumed: wait() began with no move call before it
+    watch.servers["s2"] = moving("s2")
+    after_cycle(watch, 10.0)
+    assert watch._pause() == pytest.approx(1.5)
+
+
+def test_a_duration_is_learnt_as_a_lower_bound():
+    watch = paced_watch()
+    start_move(watch, "s1", at=10.0)
+    after_cycle(watch, 10.5)
+    after_cycle(watch, 10.9)  # the last cycle that saw it moving
+    watch.servers["s1"] = dict(moving("s1"), status="ACTIVE", task_state=None)
+    watch.read_at["s1"] = 11.3  # the move ended between 10.9 and the read at 11.3
+    after_cycle(watch, 11.3)
+    watch._learn("s1")
+    assert watch.durations[2048] == [pytest.approx(0.9)]
+    assert watch.expected(2048) == pytest.approx(0.9)
+
+
+def test_a_state_read_before_the_move_call_is_not_its_end():
+    watch = paced_watch([1.0] * 5)
+    start_move(watch, "s1", at=10.0)
+    watch.servers["s1"] = dict(moving("s1"), status="ACTIVE", task_state=None)
+    watch.read_at["s1"] = 9.5  # the listing of its host, before the call
+    assert not watch._ended("s1", watch.servers["s1"])
+    after_cycle(watch, 10.2)
+    assert watch.still_at["s1"] == 10.2
+
+
+def test_one_slow_move_does_not_delay_the_looks_at_the_others():
+    watch = paced_watch([1.0] * 19 + [30.0])
+    assert watch.expected(2048) == pytest.approx(1.0)
+    assert watch.expected(4096) is None
+
+
+# -- a cycle whose client took long to build ---------------------------------------------------
+
+
+class ClockedNova(Nova):
+    """Nova with its own wall clock (`self.t`, seconds): each server changes at a time, Date is
+    the clock, changes-since lists what changed at or after it, both to the second."""
+
+    def __init__(self):
+        super().__init__()
+        self.t = 1_000_000.0
+        self.updated = {}  # server id -> when it last changed
+
+    def change(self, server):
+        self.now = [s for s in self.now if s["id"] != server["id"]] + [server]
+        self.updated[server["id"]] = int(self.t)
+
+    def get(self, path, params=None, microversion=None):
+        import email.utils
+
+        with self.lock:
+            self.calls.append((path, dict(params or {})))
+            date = email.utils.formatdate(self.t, usegmt=True)
+            if path != "/servers/detail":  # GET /servers/<id>
+                response = Response([], date)
+                response.json = lambda: {"server": next(s for s in self.now if path.endswith(s["id"]))}
+                return response
+            servers = [s for s in self.now if params.get("host") in (None, s["OS-EXT-SRV-ATTR:host"])]
+            if "changes-since" in params:
+                since = datetime.datetime.strptime(params["changes-since"], "%Y-%m-%dT%H:%M:%SZ")
+                since = since.replace(tzinfo=datetime.timezone.utc).timestamp()
+                servers = [s for s in servers if self.updated[s["id"]] >= since]
+            return Response(servers, date)
+
+
+def test_a_cycle_that_waited_for_its_client_does_not_hide_a_move():
+    """The poll thread's cycle began, then waited seconds for its client (token and version
+    discovery retried), while an action listed its server's host, moved it, and the move
+    ended. The cycle's listing (the server on its destination) must not lose to the host
+    listing taken before the move, nor leave the next cycle looking back past the move."""
+    nova = ClockedNova()
+    nova.change(body("s0", "h0", status="MIGRATING", task="migrating"))
+    nova.change(body("s1", "h1"))
+    connected = threading.Event()
+    connecting = threading.Event()
+
+    def slow_connect():
+        connecting.set()
+        assert connected.wait(10)
+        return Conn(nova)
+
+    watch = ServerWatch(slow_connect, min_interval=0.01)
+    watch.stop = threading.Event()
+    try:
+        watch.watch("s0")  # another action's server: the poll thread starts a cycle, then connects
+        assert connecting.wait(5)
+        assert watch.server(Conn(nova), "s1", host="h1")["host"] == "h1"  # the action's own listing
+        watch.watch("s1")
+        nova.change(body("s1", "h2"))  # moved (and already settled) right after that listing
+        nova.t += 5  # the client takes 5 s
+        connected.set()
+        seen = watch.wait(Conn(nova), "s1", lambda state: state, 5, "move")
+        assert seen["host"] == "h2"
+    finally:
+        watch.stop.set()

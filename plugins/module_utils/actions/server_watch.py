@@ -11,7 +11,9 @@ run share a `ServerWatch`. While some server is watched, one thread reads per cy
 - ``GET /os-migrations?changes-since=T`` (2.59), only in cycles where an executor asked for
   migration records (the uuid of a live migration's Placement consumer);
 
-and wakes the waiting executors, which judge the new state exactly as their own polls did:
+and wakes the waiting executors, which judge the new state exactly as their own polls did
+(and only a state read after their call: one the cycles did not replace since is read again,
+``GET /servers/<id>``):
 a server back on its source is a failed migration, one still MIGRATING at the timeout is
 stuck (aborted by the executor). ``T`` is the Nova API's own clock (the ``Date`` header of
 the previous cycle's answer) minus `MARGIN_S`, so neither clock skew nor Nova's one-second
@@ -19,12 +21,20 @@ the previous cycle's answer) minus `MARGIN_S`, so neither clock skew nor Nova's 
 one listing of its source host (``GET /servers/detail?host=``) shared with every other
 server there, then from the cycles.
 
-Adaptive interval: a watched server is due when the fastest migration of a server with the
-same memory so far would end, then every `min_interval` while it is about to end (up to 1.5x
-that time); without such a figure, or later, after ``ELAPSED_FRACTION`` of the time it has
-been watched (a short action is noticed soon after it ends, a long one is not polled for
-nothing). The cycle runs when the first server is due, at least `min_interval` and at most
-`max_interval` apart.
+Adaptive interval, timed on predicted ends. A server whose wait began right after the call
+that moved it is due when moves of servers with the same memory have been seen to take
+(`expected`: a high quantile of recent lower bounds, the start of the last cycle that still saw
+each move going; bounds below the real durations, so the estimate cannot creep past them, and
+one slow move does not delay the looks at the others), plus `GUARD_FRACTION` of it, and at
+least `RETRY_FRACTION` of `min_interval` after the previous cycle. If the first cycle after
+that still sees it moving, it is due again that much later, while it is about to end (up to
+1.5x the expected time). Without such a
+figure, or later, it is due after ``ELAPSED_FRACTION`` of the time it has been watched, at
+least `min_interval` after the previous cycle (a stuck or long migration is not polled for
+nothing). A cycle waits for every look due within `GROUP_FRACTION` of `min_interval` after
+the first (one read sees those moves end; the actions started together after it then end
+together again), and comes at most `max_interval` after the previous one, so a move that fails
+long before its predicted end is still seen within `max_interval`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +43,7 @@ __metaclass__ = type
 
 import datetime
 import email.utils
+import math
 import threading
 
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
@@ -44,12 +55,18 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     is_not_found,
     is_transient,
 )
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import settled
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import one_line
 
 MICROVERSION = "2.60"  # embedded flavor (2.47), os-migrations changes-since and uuid (2.59)
 MARGIN_S = 2.0  # changes-since looks this much further back than the previous answer's time
 IDLE_S = 2.0  # the poll thread ends after this long with nothing watched (and forgets all)
 PAGE = 1000
+RECENT = 20  # durations remembered per memory size
+QUANTILE = 0.8  # of the recent lower bounds: one slow move does not delay the looks at the others
+GUARD_FRACTION = 0.005  # a predicted end is looked at this much (of the expected time) after it
+RETRY_FRACTION = 0.25  # of min_interval: the next look when a predicted end was not there yet
+GROUP_FRACTION = 0.5  # of min_interval: ends predicted this close together are read by one cycle
 
 
 def server_from_body(body):
@@ -104,7 +121,9 @@ class ServerWatch:
         self.gone = set()  # ids Nova listed as deleted
         self.migrations = {}  # server id -> its latest live migration record {id, uuid, status, ...}
         self.watched = {}  # server id -> watched since (clock.now())
-        self.durations = {}  # memory_mb -> seconds of recent migrations (watch -> settled)
+        self.moved_at = {}  # server id -> when its wait began, right after the call that moved it
+        self.still_at = {}  # server id -> start of the latest cycle that saw it still moving
+        self.durations = {}  # memory_mb -> lower bounds of recent moves' durations (moved_at -> end)
         self.cycle = 0  # poll cycles that answered
         self.cycle_started = 0.0  # when the last cycle that answered started
         self.attempt_started = 0.0  # when the last cycle started, answered or not (pacing)
@@ -147,21 +166,39 @@ class ServerWatch:
         deadline = called + float(timeout)
         with self.cond:
             since = self.watched.setdefault(server_id, called)
+            if since < called:  # watched before the call that moved it: its end can be predicted
+                self.moved_at[server_id] = called
             self.want_migrations += 1 if migrations else 0
             self._ensure_thread()
         try:
             value = self._wait(conn, server_id, test, called, deadline, timeout, what)
+            with self.cond:
+                self._learn(server_id)
         finally:
             with self.cond:
                 self.want_migrations -= 1 if migrations else 0
                 self.watched.pop(server_id, None)
-        with self.cond:
-            state = self.servers.get(server_id)
-            if state is not None and since < called:  # watched from its start: learn its duration
-                recent = self.durations.setdefault(state["memory_mb"], [])
-                recent.append(self.clock.now() - since)
-                del recent[:-20]
+                self.moved_at.pop(server_id, None)
+                self.still_at.pop(server_id, None)
         return value
+
+    def _learn(self, server_id):
+        """A move watched from its call ended: keep a lower bound of how long it took (the
+        start of the last cycle that still saw it moving), for the looks at the next ones."""
+        state = self.servers.get(server_id)
+        moved = self.moved_at.get(server_id)
+        if state is None or moved is None:
+            return
+        recent = self.durations.setdefault(state["memory_mb"], [])
+        recent.append(max(0.0, self.still_at.get(server_id, moved) - moved))
+        del recent[:-RECENT]
+
+    def expected(self, memory_mb):
+        """How long a move of a server with this memory is expected to take at least (None: no figure)."""
+        recent = sorted(self.durations.get(memory_mb) or ())
+        if not recent or not recent[-1]:
+            return None
+        return recent[min(len(recent) - 1, int(math.ceil(QUANTILE * len(recent))) - 1)]
 
     def _wait(self, conn, server_id, test, called, deadline, timeout, what):
         seen = None
@@ -171,12 +208,16 @@ class ServerWatch:
                     raise Interrupted("the run was cancelled")
                 fresh = self.cycle_started >= called and self.cycle != seen
                 seen = self.cycle
+                # Only a state read after the call is judged: one read before it (the host's
+                # listing) that a fresh cycle did not replace means that cycle's window did not
+                # reach back to the call (a cycle slowed by its client or its answer).
                 state = self.servers.get(server_id) if fresh else None
+                current = state is not None and self.read_at.get(server_id, -1.0) >= called
                 gone = server_id in self.gone
-            if fresh and state is None:
+            if fresh and not current:
                 if gone:
                     raise ActionError("server %s disappeared while waiting for %s" % (server_id, what))
-                # never listed (not changed since the watch began): read it once
+                # not listed since the call: read it once
                 state = self._read_one(conn, server_id)
                 if state is None:
                     raise ActionError("server %s disappeared while waiting for %s" % (server_id, what))
@@ -270,29 +311,45 @@ class ServerWatch:
         now = self.clock.now()
         if not self.watched:
             return self.min_interval
-        due = min(self._due(sid, since, now) for sid, since in self.watched.items())
-        earliest = self.attempt_started + self.min_interval
-        latest = self.attempt_started + self.max_interval
-        return max(0.0, min(max(due, earliest), latest) - now)
+        dues = [self._due(sid, since, now) for sid, since in self.watched.items()]
+        first = min(dues)
+        due = max(d for d in dues if d <= first + GROUP_FRACTION * self.min_interval)
+        return max(0.0, min(due, self.attempt_started + self.max_interval) - now)
 
     def _due(self, server_id, since, now):
-        """When to look at a server next: at the end predicted from the fastest migration of
-        its memory size so far, then at `min_interval` while it is about to end, else after
-        ELAPSED_FRACTION of the time it has been watched."""
+        """When to look at a server next (see the module's docstring)."""
+        last = self.attempt_started
         state = self.servers.get(server_id)
-        recent = self.durations.get(state["memory_mb"]) if state else None
-        if recent:
-            expected = since + min(recent)
-            if now < expected:
-                return expected
-            if now < since + 1.5 * min(recent):
-                return self.attempt_started + self.min_interval
-        return self.attempt_started + max(self.min_interval, ELAPSED_FRACTION * (now - since))
+        moved = self.moved_at.get(server_id)
+        expected = self.expected(state["memory_mb"]) if state is not None and moved is not None else None
+        if expected is not None and not self._ended(server_id, state):
+            end = moved + expected * (1 + GUARD_FRACTION)
+            if self.cycle_started < end:  # no cycle yet after its predicted end
+                return max(end, last + RETRY_FRACTION * self.min_interval)
+            if now < moved + 1.5 * expected:  # that cycle still saw it moving: it is about to end
+                return last + RETRY_FRACTION * self.min_interval
+        return last + max(self.min_interval, ELAPSED_FRACTION * (now - since))
+
+    def _ended(self, server_id, state):
+        """A read made after the call that moved the server shows it settled (its waiter is
+        about to take it off the watch)."""
+        return self.read_at.get(server_id, -1.0) >= self.moved_at[server_id] and settled(state)
+
+    def _note_moving(self, started):
+        """After a cycle that started at `started`: the servers it still saw moving ended later."""
+        for server_id in self.moved_at:
+            state = self.servers.get(server_id)
+            if state is not None and not self._ended(server_id, state):
+                self.still_at[server_id] = started
 
     def _poll(self):
         started = self.clock.now()
         try:
             conn = self._client()
+            # The cycle starts when its client is ready: building one may take seconds (token
+            # and version discovery, retried), and what an executor read meanwhile is older
+            # than what this cycle reads (_keep goes by when a read started).
+            started = self.clock.now()
             with self.cond:
                 want_migrations = self.want_migrations > 0
             self._changes(conn, want_migrations, started)
@@ -310,6 +367,7 @@ class ServerWatch:
                 # predate the call a waiter made (a waiter would take a stale ACTIVE for done).
                 self.cycle_started = started
                 self.cycle += 1
+                self._note_moving(started)
             self.cond.notify_all()
 
     def _client(self):
