@@ -86,14 +86,16 @@ def test_the_node_check_refuses_the_old_approval_syntax():
     assert unknown_keys(old, options, "workflow_nodes") == ["workflow_nodes[0].approval_node"]
 
 
-def _closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when the block ends: nothing listens there
-
-
 def _run_through_awx_modules(tasks, tmp_path):
-    port = _closed_port()
+    # A socket bound but never listening: connecting to its port is refused, and while it stays
+    # bound no other test's server can take the port (a port merely found free could be, and
+    # answered 404 once).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        return _run_against_port(tasks, tmp_path, closed.getsockname()[1])
+
+
+def _run_against_port(tasks, tmp_path, port):
     play = {
         "name": "awx.awx argument validation",
         "hosts": "localhost",
