@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service
 
 SERVICE_TIMEOUT_S = 60
@@ -18,21 +18,15 @@ class ComputeServiceAction(Action):
 
     @property
     def host(self):
-        return self.input.get("host") or self.resource
+        return self.input.get("host")
 
     @property
     def target(self):
-        return self.input.get("state") or self.postcondition.get("status")
+        return self.input.get("state")
 
     @property
     def reason(self):
         return self.input.get("disabled_reason")
-
-    def validate(self):
-        if not self.host:
-            raise ActionError("compute_service needs input.host (exact hostname)")
-        if self.target not in ("enabled", "disabled"):
-            raise ActionError("compute_service input.state must be enabled or disabled, got %r" % self.target)
 
     def observe(self):
         return {"service": self.read(lambda: compute_service(self.conn, self.host), "read service of %s" % self.host)}

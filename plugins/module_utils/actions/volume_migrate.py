@@ -15,7 +15,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     RefusedAction,
-    is_not_found,
+    none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
 
@@ -25,12 +25,9 @@ USABLE = ("available", "in-use")
 
 
 def volume_state(conn, volume_id):
-    try:
-        vol = conn.block_storage.get_volume(volume_id)
-    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
-        if is_not_found(exc):
-            return None
-        raise
+    vol = none_if_not_found(lambda: conn.block_storage.get_volume(volume_id))
+    if vol is None:
+        return None
     return {
         "id": vol.id,
         "host": vol.host,
@@ -47,29 +44,15 @@ class VolumeMigrateAction(Action):
 
     @property
     def kind(self):
-        return self.input.get("migration_type", "migrate")
+        return self.input.get("migration_type")
 
     @property
     def pool(self):
-        return self.input.get("destination_pool") or self.postcondition.get("host")
+        return self.input.get("destination_pool")
 
     @property
     def new_type(self):
-        return self.input.get("destination_type") or self.postcondition.get("volume_type")
-
-    def validate(self):
-        if not self.resource:
-            raise ActionError("volume_migrate needs the volume id as resource")
-        if self.kind == "migrate":
-            if not self.pool or "@" not in self.pool or "#" not in self.pool:
-                raise ActionError(
-                    "volume_migrate (migrate) needs input.destination_pool as host@backend#pool, got %r" % self.pool
-                )
-        elif self.kind == "retype":
-            if not self.new_type:
-                raise ActionError("volume_migrate (retype) needs input.destination_type")
-        else:
-            raise ActionError("volume_migrate migration_type must be migrate or retype, got %r" % self.kind)
+        return self.input.get("destination_type")
 
     def volume(self):
         return self.read(lambda: volume_state(self.conn, self.resource), "read volume %s" % self.resource)
