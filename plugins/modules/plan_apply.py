@@ -147,6 +147,7 @@ options:
     default: 1.0
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
   - vigil.openstack.maas
 attributes:
   check_mode:
