@@ -105,6 +105,12 @@ def none_if_not_found(call):
         raise
 
 
+def input_field(name):
+    """A read-only attribute of an executor: its action's input `name` (None when absent; the
+    table's schema has checked it)."""
+    return property(lambda self: self.input.get(name), doc="input field %r" % name)
+
+
 class Clock:
     """Time source; tests replace it to run poll loops without sleeping."""
 

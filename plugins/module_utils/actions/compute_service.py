@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, input_field
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service
 
 SERVICE_TIMEOUT_S = 60
@@ -16,17 +16,9 @@ SERVICE_TIMEOUT_S = 60
 class ComputeServiceAction(Action):
     type = "compute_service"
 
-    @property
-    def host(self):
-        return self.input.get("host")
-
-    @property
-    def target(self):
-        return self.input.get("state")
-
-    @property
-    def reason(self):
-        return self.input.get("disabled_reason")
+    host = input_field("host")
+    target = input_field("state")
+    reason = input_field("disabled_reason")
 
     def observe(self):
         return {"service": self.read(lambda: compute_service(self.conn, self.host), "read service of %s" % self.host)}

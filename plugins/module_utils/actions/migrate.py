@@ -21,6 +21,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     ActionTimeout,
+    input_field,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
@@ -47,9 +48,7 @@ class MigrateAction(ServerActionMixin, Action):
     def live(self):
         return self.input.get("migration_type") == "live"
 
-    @property
-    def source(self):
-        return self.input.get("source_node")
+    source = input_field("source_node")
 
     @property
     def destination(self):

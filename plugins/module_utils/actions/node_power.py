@@ -18,6 +18,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     RefusedAction,
+    input_field,
     none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service, servers_on_host
@@ -57,21 +58,10 @@ def _ensure_event_loop():
 class NodePowerAction(Action):
     type = "node_power"
 
-    @property
-    def backend(self):
-        return self.input.get("backend")
-
-    @property
-    def node_id(self):
-        return self.input.get("node_id")
-
-    @property
-    def hostname(self):
-        return self.input.get("hostname")
-
-    @property
-    def target(self):
-        return self.input.get("state")
+    backend = input_field("backend")
+    node_id = input_field("node_id")
+    hostname = input_field("hostname")
+    target = input_field("state")
 
     # -- backends -------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, input_field
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
     settled,
@@ -19,9 +19,7 @@ BASE_S, PER_GIB_S = 600, 30
 class ResizeAction(ServerActionMixin, Action):
     type = "resize"
 
-    @property
-    def flavor(self):
-        return self.input.get("flavor")
+    flavor = input_field("flavor")
 
     def observe(self):
         return {"server": self.server()}

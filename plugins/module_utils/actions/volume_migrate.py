@@ -15,6 +15,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     RefusedAction,
+    input_field,
     none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
@@ -42,17 +43,9 @@ def volume_state(conn, volume_id):
 class VolumeMigrateAction(Action):
     type = "volume_migrate"
 
-    @property
-    def kind(self):
-        return self.input.get("migration_type")
-
-    @property
-    def pool(self):
-        return self.input.get("destination_pool")
-
-    @property
-    def new_type(self):
-        return self.input.get("destination_type")
+    kind = input_field("migration_type")
+    pool = input_field("destination_pool")
+    new_type = input_field("destination_type")
 
     def volume(self):
         return self.read(lambda: volume_state(self.conn, self.resource), "read volume %s" % self.resource)
