@@ -15,12 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import rules
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules import aggregates, destinations, zones
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import (
@@ -32,6 +26,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 
 
 class Placement:

@@ -12,15 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import rules
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 
 
 class VolumePlacement:

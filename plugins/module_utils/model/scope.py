@@ -39,10 +39,7 @@ __metaclass__ = type
 
 import math
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 try:
     import jmespath
