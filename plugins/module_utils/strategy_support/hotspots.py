@@ -15,6 +15,12 @@ __metaclass__ = type
 from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 
+def largest_first(pl):
+    """An `order` for `relieve`: the servers with the most memory first (ties keep their order)."""
+    size = pl.demand[:, 1]
+    return lambda ii: ii[np.argsort(-size[ii], kind="stable")]
+
+
 def relieve(ctx, pl, heat, hot, cool, per_host, order=None):
     for s in np.nonzero(hot)[0][np.argsort(-heat[hot], kind="stable")]:
         insts = pl.instances_on(s)
