@@ -19,6 +19,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
+from ansible_collections.vigil.openstack.plugins.module_utils.model import storage
 
 BASE_S, PER_GIB_S = 600, 6
 BUSY_MIGRATION = ("starting", "migrating")
@@ -99,12 +100,12 @@ class VolumeMigrateAction(Action):
         if self.kind != "migrate" or not vol.get("volume_type"):
             return
         types = self.read(lambda: cinder.volume_types(self.conn.block_storage), "read volume types")
-        pinned = cinder.pinned_backend(types, vol["volume_type"])
+        pinned = storage.pinned_backend(types, vol["volume_type"])
         if not pinned:
             return
         pools = self.read(lambda: cinder.pools(self.conn.block_storage), "read Cinder pools")
         dest = next((p for p in pools if p.get("name") == self.pool), None)
-        backend = cinder.pool_backend(dest or {"name": self.pool})
+        backend = storage.pool_backend(dest or {"name": self.pool})
         if backend != pinned:
             raise RefusedAction(
                 "refusing to migrate volume %s to %s: its type %s pins volume_backend_name %s and that pool "
