@@ -139,41 +139,61 @@ def compile_check(schema):
     schema uses another keyword (then the generic validator is the only judge)."""
     if set(schema) - _FAST_KEYWORDS - {"description"}:
         return None
-    subs = {k: compile_check(v) for k, v in schema.get("properties", {}).items()}
-    parts = [compile_check(s) for s in schema.get("allOf", ())]
-    cond = compile_check(schema["if"]) if "if" in schema else None
-    then = compile_check(schema.get("then", {})) if "if" in schema else None
-    if any(c is None for c in list(subs.values()) + parts) or ("if" in schema and (cond is None or then is None)):
-        return None
-    types = schema.get("type")
-    types = [_TYPES[t] for t in (types if isinstance(types, list) else [types])] if types else None
-    enum = schema.get("enum")
-    has_const, const = "const" in schema, schema.get("const")
+    tests = []  # one small test per keyword present, in validate_schema's order
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        kinds = tuple(_TYPES[t] for t in names)
+        tests.append(kinds[0] if len(kinds) == 1 else lambda v: any(k(v) for k in kinds))
+    if "enum" in schema:
+        enum = tuple(schema["enum"])
+        if all(isinstance(e, str) for e in enum):
+            names = frozenset(enum)
+            tests.append(lambda v: isinstance(v, str) and v in names)
+        else:
+            tests.append(lambda v: any(same(v, e) for e in enum))
+    if "const" in schema:
+        const = schema["const"]
+        tests.append(lambda v: same(v, const))
     required = tuple(schema.get("required", ()))
-    min_len, minimum = schema.get("minLength"), schema.get("minimum")
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    subs = []
+    for key, sub in schema.get("properties", {}).items():
+        check = compile_check(sub)
+        if check is None:
+            return None
+        subs.append((key, check))
+    if required or subs:
+        tests.append(
+            lambda v: (
+                not isinstance(v, dict) or (all(k in v for k in required) and all(c(v[k]) for k, c in subs if k in v))
+            )
+        )
+    if "minLength" in schema:
+        min_len = schema["minLength"]
+        tests.append(lambda v: not isinstance(v, str) or len(v) >= min_len)
+    if "pattern" in schema:
+        search = re.compile(schema["pattern"]).search
+        tests.append(lambda v: not isinstance(v, str) or search(v) is not None)
+    if "minimum" in schema:
+        minimum = schema["minimum"]
+        tests.append(lambda v: not _TYPES["number"](v) or v >= minimum)
+    for part in schema.get("allOf", ()):
+        check = compile_check(part)
+        if check is None:
+            return None
+        tests.append(check)
+    if "if" in schema:
+        cond, then = compile_check(schema["if"]), compile_check(schema.get("then", {}))
+        if cond is None or then is None:
+            return None
+        tests.append(lambda v: not cond(v) or then(v))
+    if len(tests) == 1:
+        return tests[0]
+    tests = tuple(tests)
 
     def check(v):
-        if types is not None and not any(t(v) for t in types):
-            return False
-        if enum is not None and not any(same(v, e) for e in enum):
-            return False
-        if has_const and not same(v, const):
-            return False
-        if isinstance(v, dict):
-            if not all(k in v for k in required):
+        for test in tests:
+            if not test(v):
                 return False
-            if not all(sub(v[k]) for k, sub in subs.items() if k in v):
-                return False
-        if isinstance(v, str):
-            if min_len is not None and len(v) < min_len:
-                return False
-            if pattern is not None and not pattern.search(v):
-                return False
-        if minimum is not None and _TYPES["number"](v) and v < minimum:
-            return False
-        if not all(part(v) for part in parts):
-            return False
-        return cond is None or not cond(v) or then(v)
+        return True
 
     return check

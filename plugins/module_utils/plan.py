@@ -20,6 +20,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.action_types impor
     INPUT_SCHEMAS,
     TABLE,
     action_errors,
+    action_ok,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.dag import find_cycle
 from ansible_collections.vigil.openstack.plugins.module_utils.json_schema import json_type, validate_schema
@@ -80,7 +81,8 @@ def validate_plan(plan):
         # then each action by the fast path, and the generic one only where that fails
         errors = validate_schema(dict(plan, actions=[]), PLAN_SCHEMA)
         for n, a in enumerate(actions):
-            errors += action_errors(a, "$.actions[%d]" % n)
+            if not action_ok(a):  # the fast check first: the path is formatted only for failures
+                errors += action_errors(a, "$.actions[%d]" % n)
     else:
         errors = validate_schema(plan, PLAN_SCHEMA)
     if not isinstance(actions, list):
