@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+__all__ = ["np", "pd"]
+
 try:
     import numpy as np
 except ImportError:  # pragma: no cover - reported where it is used

@@ -181,7 +181,7 @@ class Placement:
             if hasattr(rule, "fresh"):
                 rule.fresh(p)  # its own copy of the rule's mutable state; the moves are undone below
         for i, src, dst in reversed(self.log):
-            p._rules.moved(p, i, dst, src)
+            p._rules.moved(p, i, dst, src)  # pylint: disable=arguments-out-of-order  # undo: back from dst to src
         p.inst_host = self.orig_host.copy()
         p.log = []
         p.enabled_by_plan = set()
