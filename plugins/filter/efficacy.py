@@ -8,15 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
+from ansible_collections.vigil.openstack.plugins.plugin_utils import filters
 
 
 def efficacy(plan):
-    errors = planlib.validate_plan(plan)
-    if errors:
-        raise AnsibleFilterError("vigil.openstack.efficacy: invalid plan: %s" % "; ".join(errors[:5]))
+    filters.valid_plan("efficacy", plan)
     out = dict(plan["efficacy"])
     migs = [a for a in plan["actions"] if a["type"] == "migrate"]
     out.setdefault("instance_migrations_count", len(migs))

@@ -8,26 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-
-try:
-    from ansible_collections.vigil.openstack.plugins.module_utils import planner
-
-    IMPORT_ERROR = None
-except ImportError as e:
-    planner = None
-    IMPORT_ERROR = e
+from ansible_collections.vigil.openstack.plugins.plugin_utils import filters
 
 
 def plan_summary(plan):
-    if planner is None:
-        raise AnsibleFilterError("vigil.openstack.plan_summary needs numpy on the controller: %s" % IMPORT_ERROR)
-    errors = planlib.validate_plan(plan)
-    if errors:
-        raise AnsibleFilterError("vigil.openstack.plan_summary: invalid plan: %s" % "; ".join(errors[:5]))
-    return planner.plan_summary(plan)
+    planner = filters.planner("plan_summary")
+    return planner.plan_summary(filters.valid_plan("plan_summary", plan))
 
 
 class FilterModule(object):

@@ -11,19 +11,11 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
-
-try:
-    from ansible_collections.vigil.openstack.plugins.module_utils import planner
-
-    IMPORT_ERROR = None
-except ImportError as e:
-    planner = None
-    IMPORT_ERROR = e
+from ansible_collections.vigil.openstack.plugins.plugin_utils import filters
 
 
 def plan_waves(plan, limits=None, ids_only=False):
-    if planner is None:
-        raise AnsibleFilterError("vigil.openstack.plan_waves needs numpy on the controller: %s" % IMPORT_ERROR)
+    planner = filters.planner("plan_waves")
     try:
         waves = planner.plan_waves(plan, limits)
     except (planlib.PlanError, ValueError) as e:

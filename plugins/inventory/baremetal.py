@@ -32,15 +32,11 @@ extends_documentation_fragment:
   - inventory_cache
   - vigil.openstack.openstack
   - vigil.openstack.maas
+  - vigil.openstack.inventory
+  - vigil.openstack.baremetal_sources
 options:
   plugin:
-    description: Marks this as a configuration file of this plugin.
-    type: str
-    required: true
     choices: [vigil.openstack.baremetal]
-  cloud:
-    env:
-      - name: OS_CLOUD
   maas_url:
     env:
       - name: MAAS_URL
@@ -48,20 +44,9 @@ options:
     env:
       - name: MAAS_API_KEY
   backends:
-    description:
-      - Where to read bare-metal records from.
-      - Default is C(ironic), plus C(maas) when I(maas_url) or C(MAAS_URL) is set.
-    type: list
-    elements: str
-    choices: [ironic, maas]
     env:
       - name: VIGIL_BAREMETAL_BACKENDS
   link_compute:
-    description:
-      - Read Nova's compute services to link records to compute host names exactly. When
-        false, no OpenStack connection is needed for I(backends=[maas]).
-    type: bool
-    default: true
     env:
       - name: VIGIL_BAREMETAL_LINK_COMPUTE
   inventory_hostname:
@@ -72,14 +57,6 @@ options:
     type: str
     choices: [name, compute_hostname, id]
     default: name
-  default_groups:
-    description: Create the default groups listed above.
-    type: bool
-    default: true
-  page_size:
-    description: Ironic nodes per request.
-    type: int
-    default: 1000
 """
 
 EXAMPLES = r"""

@@ -38,15 +38,10 @@ extends_documentation_fragment:
   - constructed
   - inventory_cache
   - vigil.openstack.openstack
+  - vigil.openstack.inventory
 options:
   plugin:
-    description: Marks this as a configuration file of this plugin.
-    type: str
-    required: true
     choices: [vigil.openstack.hypervisors]
-  cloud:
-    env:
-      - name: OS_CLOUD
   scope:
     description:
       - Which hosts to list, as the C(scope) of M(vigil.openstack.compute_model_info) -
@@ -80,10 +75,6 @@ options:
     type: str
     choices: [hostname, hypervisor_hostname]
     default: hostname
-  default_groups:
-    description: Create the default groups listed above.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""

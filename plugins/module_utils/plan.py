@@ -3,10 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """The plan format (docs/plan.md): JSON schema, validation and builders.
 
-Validation is hand-rolled over a small JSON-schema subset (``validate_schema``) so the
-collection has no runtime dependency on ``jsonschema``; the unit tests check that
-``jsonschema`` agrees with it on the same schema. The same subset validates strategy
-parameters (strategies/registry.py).
+Validation runs on the small JSON-schema validator of json_schema.py; an action's schema
+(and its fast check) is the action-type table's (action_types.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,14 +12,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import re
 import uuid
 
-from ansible_collections.vigil.openstack.plugins.module_utils.action_types import ACTION_TYPES, INPUT_SCHEMAS, TABLE
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import (
+    ACTION_SCHEMA,
+    ACTION_TYPES,
+    INPUT_SCHEMAS,
+    TABLE,
+    action_errors,
+    action_ok,
+)
 from ansible_collections.vigil.openstack.plugins.module_utils.dag import find_cycle
+from ansible_collections.vigil.openstack.plugins.module_utils.json_schema import json_type, validate_schema
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
 
-__all__ = ["ACTION_TYPES", "ACTION_INPUT_SCHEMAS", "find_cycle"]  # re-exported for their users
+# re-exported for their users
+__all__ = ["ACTION_SCHEMA", "ACTION_TYPES", "ACTION_INPUT_SCHEMAS", "find_cycle", "validate_schema"]
 
 SCHEMA_VERSION = 1
 
@@ -29,26 +35,6 @@ _STR = {"type": "string", "minLength": 1}
 _NULLABLE_STR = {"type": ["string", "null"]}
 
 ACTION_INPUT_SCHEMAS = INPUT_SCHEMAS  # the table's (action_types.py)
-
-ACTION_SCHEMA = {
-    "type": "object",
-    "required": ["id", "type", "resource", "input", "parents"],
-    "additionalProperties": False,
-    "properties": {
-        "id": _STR,
-        "type": {"enum": list(ACTION_TYPES)},
-        "resource": _STR,
-        "input": {"type": "object"},
-        "parents": {"type": "array", "items": _STR, "uniqueItems": True},
-        "postcondition": {"type": "object"},
-        "description": {"type": "string"},
-    },
-    # per-type input schemas, in the if/then form that draft-07 validators understand
-    "allOf": [
-        {"if": {"properties": {"type": {"const": t}}}, "then": {"properties": {"input": s}}}
-        for t, s in ACTION_INPUT_SCHEMAS.items()
-    ],
-}
 
 PLAN_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -78,98 +64,6 @@ PLAN_SCHEMA = {
 }
 
 
-# --- a small JSON-schema (draft-07 subset) validator -------------------------------------------
-
-_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, (list, tuple)),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
-
-
-def _same(a, b):
-    # JSON equality: True is not 1
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
-
-
-def validate_schema(value, schema, path="$"):
-    """Validate ``value`` against a draft-07 subset; return a list of "path: problem" strings.
-
-    Keywords: type, enum, const, required, properties, additionalProperties, items, minItems,
-    maxItems, uniqueItems, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength,
-    pattern, allOf, anyOf, if/then, propertyNames-free objects.
-    """
-    errors = []
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_TYPES[t](value) for t in types):
-            return ["%s: expected %s, got %s" % (path, " or ".join(types), _json_type(value))]
-    if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
-        errors.append("%s: %r is not one of %s" % (path, value, ", ".join(repr(e) for e in schema["enum"])))
-    if "const" in schema and not _same(value, schema["const"]):
-        errors.append("%s: must be %r" % (path, schema["const"]))
-    if isinstance(value, dict):
-        for key in schema.get("required", ()):
-            if key not in value:
-                errors.append("%s: missing required field '%s'" % (path, key))
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, sub in value.items():
-            if key in props:
-                errors += validate_schema(sub, props[key], "%s.%s" % (path, key))
-            elif extra is False:
-                errors.append("%s: unknown field '%s' (known: %s)" % (path, key, ", ".join(sorted(props))))
-            elif isinstance(extra, dict):
-                errors += validate_schema(sub, extra, "%s.%s" % (path, key))
-    if isinstance(value, (list, tuple)):
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            errors.append("%s: needs at least %d items" % (path, schema["minItems"]))
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append("%s: allows at most %d items" % (path, schema["maxItems"]))
-        if schema.get("uniqueItems"):
-            seen = []
-            for v in value:
-                if any(_same(v, s) for s in seen):
-                    errors.append("%s: duplicate item %r" % (path, v))
-                seen.append(v)
-        if "items" in schema:
-            for i, v in enumerate(value):
-                errors += validate_schema(v, schema["items"], "%s[%d]" % (path, i))
-    if _TYPES["number"](value):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append("%s: %r is below the minimum %r" % (path, value, schema["minimum"]))
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append("%s: %r is above the maximum %r" % (path, value, schema["maximum"]))
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            errors.append("%s: %r must be greater than %r" % (path, value, schema["exclusiveMinimum"]))
-        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
-            errors.append("%s: %r must be less than %r" % (path, value, schema["exclusiveMaximum"]))
-    if isinstance(value, str):
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            errors.append("%s: must not be empty" % path if schema["minLength"] == 1 else "%s: too short" % path)
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append("%s: %r does not match %s" % (path, value, schema["pattern"]))
-    for sub in schema.get("allOf", ()):
-        errors += validate_schema(value, sub, path)
-    if "anyOf" in schema:
-        if all(validate_schema(value, sub, path) for sub in schema["anyOf"]):
-            errors.append("%s: matches none of the allowed forms" % path)
-    if "if" in schema and not validate_schema(value, schema["if"], path):
-        errors += validate_schema(value, schema.get("then", {}), path)
-    return errors
-
-
-def _json_type(value):
-    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _TYPES[name](value):
-            return name
-    return type(value).__name__
-
-
 # --- plan validation ----------------------------------------------------------------------------
 
 
@@ -180,15 +74,15 @@ def validate_plan(plan):
     parents that exist, no cycles, no migration onto its own source.
     """
     if not isinstance(plan, dict):
-        return ["$: a plan must be a mapping, got %s" % _json_type(plan)]
+        return ["$: a plan must be a mapping, got %s" % json_type(plan)]
     actions = plan.get("actions")
     if isinstance(actions, list):
         # the generic validator is slow on 50 000 actions: check the plan without them,
         # then each action by the fast path, and the generic one only where that fails
         errors = validate_schema(dict(plan, actions=[]), PLAN_SCHEMA)
         for n, a in enumerate(actions):
-            if not _action_ok(a):
-                errors += validate_schema(a, ACTION_SCHEMA, "$.actions[%d]" % n)
+            if not action_ok(a):  # the fast check first: the path is formatted only for failures
+                errors += action_errors(a, "$.actions[%d]" % n)
     else:
         errors = validate_schema(plan, PLAN_SCHEMA)
     if not isinstance(actions, list):
@@ -217,17 +111,13 @@ def validate_plan(plan):
             errors.append(
                 "$.actions[%d]: migration of %r onto its own source %r" % (n, a.get("resource"), inp["source_node"])
             )
-        if a.get("type") == "volume_migrate" and inp.get("migration_type") == "migrate":
-            if not inp.get("destination_pool"):
-                errors.append("$.actions[%d].input: volume migrate needs destination_pool" % n)
-            elif inp.get("destination_pool") == inp.get("source_pool"):
-                errors.append("$.actions[%d]: volume migration onto its own pool %r" % (n, inp["source_pool"]))
         if (
             a.get("type") == "volume_migrate"
-            and inp.get("migration_type") == "retype"
-            and not inp.get("destination_type")
+            and inp.get("migration_type") == "migrate"
+            and inp.get("destination_pool")
+            and inp.get("destination_pool") == inp.get("source_pool")
         ):
-            errors.append("$.actions[%d].input: volume retype needs destination_type" % n)
+            errors.append("$.actions[%d]: volume migration onto its own pool %r" % (n, inp["source_pool"]))
     cycle = find_cycle(actions)
     if cycle:
         errors.append("$.actions: dependency cycle %s" % " -> ".join(str(c) for c in cycle))
@@ -267,66 +157,6 @@ def _scope_errors(scope, actions):
         ):
             errors.append("$.actions[%d]: instance %r is excluded by the plan's scope" % (n, a.get("resource")))
     return errors
-
-
-_ACTION_KEYS = frozenset(ACTION_SCHEMA["properties"])
-
-
-def _NONEMPTY(v):  # noqa: N802 - reads as a constant predicate
-    return isinstance(v, str) and v != ""
-
-
-def fast_check(schema):
-    """A predicate equivalent to ``not validate_schema(value, schema)`` for the keywords action
-    input schemas use (type, enum, required, properties, minLength, minimum); None when the
-    schema uses another keyword (then the generic validator is the only judge)."""
-    known = {"type", "enum", "required", "properties", "minLength", "minimum"}
-    if set(schema) - known:
-        return None
-    subs = {k: fast_check(v) for k, v in schema.get("properties", {}).items()}
-    if any(c is None for c in subs.values()):
-        return None
-    types = schema.get("type")
-    types = [_TYPES[t] for t in (types if isinstance(types, list) else [types])] if types else None
-    enum = schema.get("enum")
-    required = tuple(schema.get("required", ()))
-    min_len, minimum = schema.get("minLength"), schema.get("minimum")
-
-    def check(v):
-        if types is not None and not any(t(v) for t in types):
-            return False
-        if enum is not None and not any(_same(v, e) for e in enum):
-            return False
-        if isinstance(v, dict):
-            if not all(k in v for k in required):
-                return False
-            if not all(sub(v[k]) for k, sub in subs.items() if k in v):
-                return False
-        if min_len is not None and isinstance(v, str) and len(v) < min_len:
-            return False
-        return minimum is None or not _TYPES["number"](v) or v >= minimum
-
-    return check
-
-
-_INPUT_OK = {t: fast_check(s) for t, s in INPUT_SCHEMAS.items()}
-
-
-def _action_ok(a):
-    """Fast check that an action of the common shapes is valid (False: ask the schema why)."""
-    if not isinstance(a, dict) or not _ACTION_KEYS.issuperset(a) or not all(k in a for k in ACTION_SCHEMA["required"]):
-        return False
-    if not (_NONEMPTY(a["id"]) and _NONEMPTY(a["resource"]) and isinstance(a["input"], dict)):
-        return False
-    if "postcondition" in a and not isinstance(a["postcondition"], dict):
-        return False
-    if "description" in a and not isinstance(a["description"], str):
-        return False
-    parents = a["parents"]
-    if not isinstance(parents, list) or not all(_NONEMPTY(p) for p in parents) or len(set(parents)) != len(parents):
-        return False
-    check = _INPUT_OK.get(a["type"]) if isinstance(a["type"], str) else None
-    return check is not None and check(a["input"])
 
 
 def _str_items(value):

@@ -21,15 +21,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils import limits as limitslib
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
 from ansible_collections.vigil.openstack.plugins.module_utils.action_types import hosts_of
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import EPS, final_moves
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 
 class ActionList:

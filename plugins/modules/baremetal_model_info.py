@@ -31,26 +31,6 @@ description:
 author:
   - vigil contributors (@vigil-openstack)
 options:
-  backends:
-    description:
-      - Where to read bare-metal records from.
-      - Default is C(ironic), plus C(maas) when I(maas_url) or C(MAAS_URL) is set.
-    type: list
-    elements: str
-    choices: [ironic, maas]
-  link_compute:
-    description:
-      - Read Nova's compute services to link records to compute host names exactly. When
-        false, no OpenStack connection is needed for I(backends=[maas]) and records are
-        linked by their declared names unchecked (Ironic C(extra.compute_hostname), MAAS
-        C(hostname)).
-    type: bool
-    default: true
-  page_size:
-    description:
-      - Ironic nodes per request.
-    type: int
-    default: 1000
   model:
     description:
       - A cluster model from M(vigil.openstack.compute_model_info). When given, the returned
@@ -62,6 +42,7 @@ extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.info_module
   - vigil.openstack.maas
+  - vigil.openstack.baremetal_sources
 seealso:
   - module: vigil.openstack.compute_model_info
   - module: vigil.openstack.node_power

@@ -43,19 +43,13 @@ options:
       - Seconds to wait for the service to report the new status.
     type: int
     default: 60
-  poll_interval:
-    description:
-      - Seconds between the first polls; later polls back off up to 5 s.
-    type: float
-    default: 1.0
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
 attributes:
   check_mode:
-    support: full
     description: Reads the service and reports what would change; nothing is changed.
   diff_mode:
-    support: full
     description: Shows status and disabled reason before and after.
 """
 

@@ -65,11 +65,6 @@ options:
       - Seconds to wait for the node to reach the power state.
     type: int
     default: 300
-  poll_interval:
-    description:
-      - Seconds between the first polls; later polls back off up to 5 s.
-    type: float
-    default: 1.0
   power_hysteresis:
     description:
       - Seconds after a power-on during which a power-off of the same host is refused (no
@@ -89,16 +84,15 @@ options:
     type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
   - vigil.openstack.maas
 attributes:
   check_mode:
-    support: full
     description:
       - Reads the node (and the host's instances and service) and reports what would be done;
         a power-off within the power hysteresis is refused as it would be. Nothing is written,
         not even the guard ledger or its decision log.
   diff_mode:
-    support: full
     description: Shows the power state before and after.
 notes:
   - The OpenStack connection is needed for C(backend=maas) too, to check the compute host.

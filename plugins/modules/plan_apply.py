@@ -167,6 +167,7 @@ options:
     type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
   - vigil.openstack.maas
 attributes:
   check_mode:

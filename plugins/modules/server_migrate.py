@@ -74,20 +74,13 @@ options:
         per GiB of RAM + 10 s per GiB of root disk.
     type: int
     default: null
-  poll_interval:
-    description:
-      - Seconds between the first polls of the server; later polls back off up to 5 s
-        (or this value when larger).
-    type: float
-    default: 1.0
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
 attributes:
   check_mode:
-    support: full
     description: Reads the server and reports what would be done; nothing is changed.
   diff_mode:
-    support: full
     description: Shows host and status before and after.
 """
 

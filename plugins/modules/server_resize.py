@@ -38,19 +38,13 @@ options:
       - Default 600 s + 30 s per GiB of RAM of the server.
     type: int
     default: null
-  poll_interval:
-    description:
-      - Seconds between the first polls; later polls back off up to 5 s.
-    type: float
-    default: 1.0
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
 attributes:
   check_mode:
-    support: full
     description: Reads the server and reports what would be done; nothing is changed.
   diff_mode:
-    support: full
     description: Shows flavor, status and host before and after.
 """
 

@@ -60,19 +60,13 @@ options:
       - Seconds to wait for the migration when I(wait=true). Default 600 s + 6 s per GiB.
     type: int
     default: null
-  poll_interval:
-    description:
-      - Seconds between the first polls; later polls back off up to 5 s.
-    type: float
-    default: 1.0
 extends_documentation_fragment:
   - vigil.openstack.openstack
+  - vigil.openstack.action_module
 attributes:
   check_mode:
-    support: full
     description: Reads the volume and reports what would be done; nothing is changed.
   diff_mode:
-    support: full
     description: Shows pool, type and status before and after.
 """
 

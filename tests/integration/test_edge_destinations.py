@@ -8,42 +8,20 @@ import openstack
 import pytest
 from ansible_run import run_playbook, tasks_play
 
-from vigil_twin.testing import running_twin, write_clouds_yaml
-
-POOL = "st-1@lvm#lvm"
+from vigil_twin.testing import edge_topology, running_twin, write_clouds_yaml
 
 
 def topology(vf2_physnets, boot_image_metadata):
-    """src is evacuated. plain: roomiest, no SR-IOV, no AVX2. vf2: AVX2, VFs on vf2_physnets.
-    vf1: HW_NIC_SRIOV with VFs on physnet1 (the twin's default for the trait), no AVX2, busy."""
-    return {
-        "nodes": [
-            {"hostname": "src", "vcpus": 16, "memory_mb": 32768, "disk_gb": 200,
-             "traits": ["HW_NIC_SRIOV", "HW_CPU_X86_AVX2"], "sriov_physnets": ["physnet1"]},
-            {"hostname": "plain", "vcpus": 64, "memory_mb": 262144, "disk_gb": 900},
-            {"hostname": "vf2", "vcpus": 32, "memory_mb": 131072, "disk_gb": 400,
-             "traits": ["HW_NIC_SRIOV", "HW_CPU_X86_AVX2"], "sriov_physnets": list(vf2_physnets)},
-            {"hostname": "vf1", "vcpus": 16, "memory_mb": 65536, "disk_gb": 200, "traits": ["HW_NIC_SRIOV"]},
-        ],
-        "networks": [
-            {"name": "private", "network_type": "vxlan", "segmentation_id": 1001, "subnets": [{"cidr": "10.0.0.0/16"}]},
-            {"name": "sriov-net", "network_type": "vlan", "physical_network": "physnet1", "segmentation_id": 100,
-             "subnets": [{"cidr": "10.9.0.0/24"}]},
-        ],
-        "servers": [
-            {"name": "nfv-1", "flavor": "m1.small", "host": "src", "status": "SHUTOFF",
-             "ports": [{"network": "sriov-net", "vnic_type": "direct"}]},
-            {"name": "bfv-1", "flavor": "m1.small", "host": "src", "boot_from_volume": True},
-            {"name": "orphan-1", "flavor": "m1.small", "host": "src", "image": "deleted-image"},
-            {"name": "busy-1", "flavor": "m1.medium", "host": "vf1"},
-        ],
-        "deleted_images": ["deleted-image"],
-        "pools": [{"name": POOL, "total_capacity_gb": 1000}],
-        "volumes": [
-            {"name": "bfv-1-root", "size_gb": 20, "pool": POOL, "attached_to": "bfv-1", "device": "/dev/vda",
-             "bootable": True, "image_metadata": boot_image_metadata},
-        ],
-    }  # fmt: skip
+    """The twin's edge-case cluster (src is evacuated), plus: nfv-1 is SHUTOFF, orphan-1 was booted
+    from an image since deleted, and busy-1 takes room on vf1."""
+    topo = edge_topology(vf2_physnets, boot_image_metadata)
+    topo["servers"][0]["status"] = "SHUTOFF"
+    topo["servers"] += [
+        {"name": "orphan-1", "flavor": "m1.small", "host": "src", "image": "deleted-image"},
+        {"name": "busy-1", "flavor": "m1.medium", "host": "vf1"},
+    ]
+    topo["deleted_images"] = ["deleted-image"]
+    return topo
 
 
 def _connect(clouds, monkeypatch):

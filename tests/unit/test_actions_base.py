@@ -126,9 +126,10 @@ def test_is_transient():
 
 
 class Toy(Action):
-    """A light switch: observe/done/stale/in_progress driven by a dict."""
+    """A light switch: observe/done/stale/in_progress driven by a dict (its action is a valid
+    ``nop``, since every executor validates its action with the table's schema first)."""
 
-    type = "toy"
+    type = "nop"
 
     def observe(self):
         return dict(self.ctx["world"])
@@ -157,7 +158,9 @@ class Toy(Action):
 def run_toy(world, check_mode=False, **ctx):
     calls = []
     ctx.update(world=world, calls=calls)
-    result = Toy({"id": "t", "type": "toy", "resource": "r"}, ctx).run(check_mode=check_mode)
+    result = Toy({"id": "t", "type": "nop", "resource": "r", "input": {}, "parents": []}, ctx).run(
+        check_mode=check_mode
+    )
     return result, calls
 
 
@@ -194,7 +197,7 @@ def test_a_call_the_cloud_refused_changed_nothing():
             self.submit(lambda: (_unused for _unused in ()).throw(HttpError(400)), lambda: False, "migrate")
 
     ctx = {"world": {"on": False}, "calls": [], "poller": Poller(clock=FakeClock())}
-    action = Refused({"id": "t", "type": "toy", "resource": "r"}, ctx)
+    action = Refused({"id": "t", "type": "nop", "resource": "r", "input": {}, "parents": []}, ctx)
     with pytest.raises(ActionError, match="migrate: HTTP 400"):
         action.run()
     assert action.executed is False
@@ -231,7 +234,7 @@ def test_sleep_action_honours_timeout_and_cancel():
     from ansible_collections.vigil.openstack.plugins.module_utils.actions.sleep import SleepAction
 
     clock = FakeClock()
-    long_sleep = {"id": "s", "type": "sleep", "resource": "sleep", "input": {"duration": 1e6}}
+    long_sleep = {"id": "s", "type": "sleep", "resource": "sleep", "input": {"duration": 1e6}, "parents": []}
     with pytest.raises(ActionTimeout, match="longer than the timeout"):
         SleepAction(long_sleep, {"timeout": 5, "poller": Poller(clock=clock)}).run()
     assert clock.sleeps == []  # refused up front, not after sleeping it out

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from ansible_collections.vigil.openstack.plugins.module_utils import action_types, limits, plan, planner
+from ansible_collections.vigil.openstack.plugins.module_utils import action_types, json_schema, limits, plan, planner
 from ansible_collections.vigil.openstack.plugins.module_utils import plan_executor as executor_mod
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS
 
@@ -75,7 +75,7 @@ def test_everything_derives_from_the_table():
 
 @pytest.mark.parametrize("atype", action_types.ACTION_TYPES)
 def test_fast_input_check_agrees_with_the_schema(atype):
-    """plan.py's fast path is generated from the table's schema: both judge alike."""
+    """The fast path is generated from the table's schema: both judge alike."""
     schema = action_types.INPUT_SCHEMAS[atype]
     samples = [
         {},
@@ -87,13 +87,25 @@ def test_fast_input_check_agrees_with_the_schema(atype):
         {"host": "h1", "state": "off"},
         {"hostname": "h1", "backend": "maas", "node_id": "n", "state": "on"},
         {"migration_type": "migrate", "destination_pool": "h@b#p", "source_pool": 3},
+        {"migration_type": "migrate", "destination_pool": "h@b#p", "source_pool": None},
+        {"migration_type": "migrate", "destination_pool": "cinder2", "source_pool": None},
+        {"migration_type": "migrate", "source_pool": "h@b#p"},
+        {"migration_type": "retype", "destination_type": "fast"},
+        {"migration_type": "retype", "destination_type": ""},
+        {"migration_type": "retype", "destination_pool": "nowhere", "destination_type": "fast"},
+        {"hostname": None, "backend": "ironic", "node_id": "n", "state": "off", "stop_mode": "soft"},
+        {"hostname": "", "backend": "ironic", "node_id": "n", "state": "off"},
+        {"migration_type": "cold", "source_node": None, "destination_node": "h2", "confirm": "yes"},
         {"flavor": "m1.small"},
         {"duration": -1},
         {"duration": 2.5},
         {"message": 5},
         [],
     ]
-    check = plan._INPUT_OK[atype]
+    check = action_types._INPUT_OK[atype]
     assert check is not None
+    verdicts = set()
     for sample in samples:
-        assert check(sample) == (not plan.validate_schema(sample, schema)), sample
+        verdicts.add(check(sample))
+        assert check(sample) == (not json_schema.validate_schema(sample, schema)), sample
+    assert verdicts == {True, False}  # every type's schema accepts some samples and refuses others

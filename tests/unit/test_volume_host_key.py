@@ -1,7 +1,7 @@
 """A volume move's host key (what concurrency limits count it against) is defined once.
 
 The key is the Cinder volume service of a pool, ``host@backend`` of ``host@backend#pool``
-(action_types.pool_host, which collect/cinder re-exports). A second place that cuts pool names, or wave building and
+(action_types.pool_host). A second place that cuts pool names, or wave building and
 execution counting a volume move against different keys, fails here.
 """
 
@@ -12,8 +12,9 @@ import pytest
 
 from ansible_collections.vigil.openstack.plugins.module_utils import plan as planlib
 from ansible_collections.vigil.openstack.plugins.module_utils import planner
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import pool_host
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.registry import EXECUTORS
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
+from ansible_collections.vigil.openstack.plugins.module_utils.model import storage
 
 PLUGINS = pathlib.Path(__file__).resolve().parents[2] / "plugins"
 CUTS = {"split", "rsplit", "partition", "rpartition", "index", "rindex", "find", "rfind"}
@@ -34,12 +35,14 @@ def _move(aid, source, destination):
     ],
 )
 def test_pool_host(name, host):
-    assert cinder.pool_host(name) == host
+    assert pool_host(name) == host
 
 
 def test_the_backend_name_is_read_from_the_same_key():
-    assert cinder.pool_backend({"name": "cinder-1@lvm#pool-a"}) == "lvm"
-    assert cinder.pool_backend({"name": "cinder-1@lvm#pool-a", "capabilities": {"volume_backend_name": "LVM"}}) == "LVM"
+    assert storage.pool_backend({"name": "cinder-1@lvm#pool-a"}) == "lvm"
+    assert (
+        storage.pool_backend({"name": "cinder-1@lvm#pool-a", "capabilities": {"volume_backend_name": "LVM"}}) == "LVM"
+    )
 
 
 def test_execution_counts_a_volume_move_against_both_services():

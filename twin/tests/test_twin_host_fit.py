@@ -7,35 +7,12 @@ import pytest
 from rest_twin import Rest
 from twin_api import Api
 
-POOL = "st-1@lvm#lvm"
+from vigil_twin import testing
 
 
 def edge_topology(vf2_physnets=("physnet2",), boot_image_metadata=None, vnic_type="direct"):
-    """src holds an SR-IOV server and a boot-from-volume one; the three other hosts each lack something."""
-    return {
-        "nodes": [
-            {"hostname": "src", "vcpus": 16, "memory_mb": 32768, "disk_gb": 200,
-             "traits": ["HW_NIC_SRIOV", "HW_CPU_X86_AVX2"], "sriov_physnets": ["physnet1"]},
-            {"hostname": "plain", "vcpus": 64, "memory_mb": 262144, "disk_gb": 900, "traits": ["HW_CPU_X86_AVX2"]},
-            {"hostname": "vf2", "vcpus": 32, "memory_mb": 131072, "disk_gb": 400,
-             "traits": ["HW_NIC_SRIOV", "HW_CPU_X86_AVX2"], "sriov_physnets": list(vf2_physnets)},
-            {"hostname": "vf1", "vcpus": 16, "memory_mb": 65536, "disk_gb": 200, "traits": ["HW_NIC_SRIOV"]},
-        ],
-        "networks": [
-            {"name": "private", "network_type": "vxlan", "segmentation_id": 1001, "subnets": [{"cidr": "10.0.0.0/16"}]},
-            {"name": "sriov-net", "network_type": "vlan", "physical_network": "physnet1", "segmentation_id": 100,
-             "subnets": [{"cidr": "10.9.0.0/24"}]},
-        ],
-        "servers": [
-            {"name": "nfv-1", "flavor": "m1.small", "host": "src", "ports": [{"network": "sriov-net", "vnic_type": vnic_type}]},
-            {"name": "bfv-1", "flavor": "m1.small", "host": "src", "boot_from_volume": True},
-        ],
-        "pools": [{"name": POOL, "total_capacity_gb": 1000}],
-        "volumes": [
-            {"name": "bfv-1-root", "size_gb": 20, "pool": POOL, "attached_to": "bfv-1", "device": "/dev/vda",
-             "bootable": True, "image_metadata": boot_image_metadata or {}},
-        ],
-    }  # fmt: skip
+    """The shared edge-case cluster, with AVX2 on plain: each other host lacks one thing only."""
+    return testing.edge_topology(vf2_physnets, boot_image_metadata, vnic_type, plain_traits=["HW_CPU_X86_AVX2"])
 
 
 def _migrate(api, name, host):

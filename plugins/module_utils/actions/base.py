@@ -26,7 +26,7 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.vigil.openstack.plugins.module_utils.action_types import hosts_of
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import action_errors, hosts_of
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import http_status, one_line
 
 TRANSIENT_STATUS = (500, 502, 503, 504)
@@ -92,6 +92,23 @@ def is_transient(exc):
 
 def is_not_found(exc):
     return http_status(exc) == 404 or type(exc).__name__ in ("ResourceNotFound", "NotFoundException")
+
+
+def none_if_not_found(call):
+    """``call()``, or None when the cloud answers that the resource does not exist ("gone");
+    any other error is raised."""
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
+        if is_not_found(exc):
+            return None
+        raise
+
+
+def input_field(name):
+    """A read-only attribute of an executor: its action's input `name` (None when absent; the
+    table's schema has checked it)."""
+    return property(lambda self: self.input.get(name), doc="input field %r" % name)
 
 
 class Clock:
@@ -270,7 +287,14 @@ class Action:
         return hosts_of(action)
 
     def validate(self):
-        """Raise ActionError when the input is unusable (before anything is read)."""
+        """Raise ActionError naming every field of the action that its type's schema refuses
+        (action_types.py, the one definition of an action's inputs); nothing is read.
+
+        Executors do not override this: a check the schema can express belongs in the schema,
+        a check of the cloud's state in ``stale``/``refuse``."""
+        errors = action_errors(self.action)
+        if errors:
+            raise ActionError("invalid %s action: %s" % (self.type, "; ".join(errors)))
 
     def observe(self):
         """Live state as a plain dict (reads only)."""
@@ -322,37 +346,19 @@ class Action:
         state = self.observe()
         before = self.diff_view(state)
         if self.done(state):
-            return {"changed": False, "msg": "already done", "before": before, "after": before, "state": state}
+            return _result(False, "already done", before, before, state)
         reason = self.stale(state)
         if reason:
             raise StaleAction(reason)
         if self.in_progress(state):
             if check_mode:
-                return {
-                    "changed": True,
-                    "msg": "in progress; would wait for it",
-                    "before": before,
-                    "after": self.predicted(state),
-                    "state": state,
-                }
+                return _result(True, "in progress; would wait for it", before, self.predicted(state), state)
             self.log("%s: already in progress, waiting for it" % self.id)
             final = self.verify(state) if self.wait else state
-            return {
-                "changed": True,
-                "msg": "resumed an action in progress",
-                "before": before,
-                "after": self.diff_view(final),
-                "state": final,
-            }
+            return _result(True, "resumed an action in progress", before, self.diff_view(final), final)
         self.refuse(state)
         if check_mode:
-            return {
-                "changed": True,
-                "msg": "would " + self.describe(state),
-                "before": before,
-                "after": self.predicted(state),
-                "state": state,
-            }
+            return _result(True, "would " + self.describe(state), before, self.predicted(state), state)
         self.executed = True  # from here on, a failure may have changed something
         try:
             self.execute(state)
@@ -361,21 +367,14 @@ class Action:
                 self.executed = False  # the cloud refused the call itself
             raise
         if not self.wait:
-            return {
-                "changed": True,
-                "msg": "submitted: " + self.describe(state),
-                "before": before,
-                "after": self.predicted(state),
-                "state": state,
-            }
+            return _result(True, "submitted: " + self.describe(state), before, self.predicted(state), state)
         final = self.verify(state)
-        return {
-            "changed": True,
-            "msg": "done: " + self.describe(state),
-            "before": before,
-            "after": self.diff_view(final),
-            "state": final,
-        }
+        return _result(True, "done: " + self.describe(state), before, self.diff_view(final), final)
 
     def refuse(self, state):
         """Raise RefusedAction when the action is unsafe and not forced."""
+
+
+def _result(changed, msg, before, after, state):
+    """What `Action.run` returns."""
+    return {"changed": changed, "msg": msg, "before": before, "after": after, "state": state}

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, input_field
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service
 
 SERVICE_TIMEOUT_S = 60
@@ -16,23 +16,9 @@ SERVICE_TIMEOUT_S = 60
 class ComputeServiceAction(Action):
     type = "compute_service"
 
-    @property
-    def host(self):
-        return self.input.get("host") or self.resource
-
-    @property
-    def target(self):
-        return self.input.get("state") or self.postcondition.get("status")
-
-    @property
-    def reason(self):
-        return self.input.get("disabled_reason")
-
-    def validate(self):
-        if not self.host:
-            raise ActionError("compute_service needs input.host (exact hostname)")
-        if self.target not in ("enabled", "disabled"):
-            raise ActionError("compute_service input.state must be enabled or disabled, got %r" % self.target)
+    host = input_field("host")
+    target = input_field("state")
+    reason = input_field("disabled_reason")
 
     def observe(self):
         return {"service": self.read(lambda: compute_service(self.conn, self.host), "read service of %s" % self.host)}

@@ -21,14 +21,13 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     ActionTimeout,
-    RefusedAction,
+    input_field,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
     allocation_providers,
     compute_service,
     name_providers,
-    server_in_error,
     settled,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.errors import one_line
@@ -47,23 +46,13 @@ class MigrateAction(ServerActionMixin, Action):
 
     @property
     def live(self):
-        return self.input.get("migration_type", "live") == "live"
+        return self.input.get("migration_type") == "live"
 
-    @property
-    def source(self):
-        return self.input.get("source_node")
+    source = input_field("source_node")
 
     @property
     def destination(self):
         return self.input.get("destination_node") or self.postcondition.get("host")
-
-    def validate(self):
-        if self.input.get("migration_type", "live") not in ("live", "cold"):
-            raise ActionError("migration_type must be live or cold, got %r" % self.input.get("migration_type"))
-        if self.input.get("block_migration", "auto") not in ("auto", True, False):
-            raise ActionError("block_migration must be auto, true or false")
-        if not self.resource:
-            raise ActionError("migrate needs the server id as resource")
 
     def observe(self):
         state = {"server": self.observed_server(host=self.source), "destination_service": None}
@@ -87,18 +76,11 @@ class MigrateAction(ServerActionMixin, Action):
         # A cold migration waiting for confirmation is not done (unless asked not to confirm).
         return server["status"] != "VERIFY_RESIZE" or self.live or not self.input.get("confirm", True)
 
-    def exists(self, state):
-        return state["server"] is not None
-
     def stale(self, state):
+        gone = self.server_gone(state)
+        if gone or self.in_progress(state):
+            return gone
         server = state["server"]
-        if server is None:
-            return "server %s not found" % self.resource
-        if server["status"] == "ERROR":
-            # Not stale (the plan still applies) but broken: skipping it would hide the fault.
-            raise RefusedAction(server_in_error(server))
-        if self.in_progress(state):
-            return None
         if self.source and server["host"] != self.source:
             return "server %s is on %s, not on its source %s (moved since the plan was made)" % (
                 self.resource,

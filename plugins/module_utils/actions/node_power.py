@@ -24,7 +24,8 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     RefusedAction,
-    is_not_found,
+    input_field,
+    none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import compute_service, servers_on_host
 from ansible_collections.vigil.openstack.plugins.module_utils.storm_guard import GuardError, power_guard
@@ -34,12 +35,9 @@ IRONIC_TARGET = {"on": "power on", "off": "power off", "reboot": "rebooting"}
 
 
 def _ironic_state(conn, node_id):
-    try:
-        node = conn.baremetal.get_node(node_id)
-    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
-        if is_not_found(exc):
-            return None
-        raise
+    node = none_if_not_found(lambda: conn.baremetal.get_node(node_id))
+    if node is None:
+        return None
     return {
         "id": node.id,
         "name": node.name,
@@ -67,29 +65,10 @@ def _ensure_event_loop():
 class NodePowerAction(Action):
     type = "node_power"
 
-    @property
-    def backend(self):
-        return self.input.get("backend", "ironic")
-
-    @property
-    def node_id(self):
-        return self.input.get("node_id") or self.resource
-
-    @property
-    def hostname(self):
-        return self.input.get("hostname")
-
-    @property
-    def target(self):
-        return self.input.get("state") or self.postcondition.get("power_state")
-
-    def validate(self):
-        if self.backend not in ("ironic", "maas"):
-            raise ActionError("node_power backend must be ironic or maas, got %r" % self.backend)
-        if self.target not in ("on", "off", "reboot"):
-            raise ActionError("node_power state must be on, off or reboot, got %r" % self.target)
-        if not self.node_id:
-            raise ActionError("node_power needs input.node_id (Ironic node uuid or MAAS system_id)")
+    backend = input_field("backend")
+    node_id = input_field("node_id")
+    hostname = input_field("hostname")
+    target = input_field("state")
 
     # -- backends -------------------------------------------------------------------
     @property
@@ -106,12 +85,7 @@ class NodePowerAction(Action):
 
     def _maas_machine(self):
         _ensure_event_loop()
-        try:
-            return self.maas.machines.get(system_id=self.node_id)
-        except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
-            if is_not_found(exc):
-                return None
-            raise
+        return none_if_not_found(lambda: self.maas.machines.get(system_id=self.node_id))
 
     def _maas_state(self):
         machine = self._maas_machine()

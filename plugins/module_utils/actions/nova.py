@@ -13,7 +13,11 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import ActionError, is_not_found
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import (
+    ActionError,
+    RefusedAction,
+    none_if_not_found,
+)
 
 # Server states an executor waits through; anything else is a settled state.
 BUSY_STATUSES = ("MIGRATING", "RESIZE", "REBUILD", "REBOOT", "HARD_REBOOT", "BUILD")
@@ -21,12 +25,9 @@ BUSY_STATUSES = ("MIGRATING", "RESIZE", "REBUILD", "REBOOT", "HARD_REBOOT", "BUI
 
 def server_state(conn, server_id):
     """Server as a dict, or None when Nova answers 404."""
-    try:
-        server = conn.compute.get_server(server_id)
-    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
-        if is_not_found(exc):
-            return None
-        raise
+    server = none_if_not_found(lambda: conn.compute.get_server(server_id))
+    if server is None:
+        return None
     flavor = server.flavor or {}
     if not isinstance(flavor, dict):
         flavor = flavor.to_dict() if hasattr(flavor, "to_dict") else dict(flavor)
@@ -141,6 +142,20 @@ class ServerActionMixin:
     def watcher(self):
         """The run's shared `ServerWatch` (plan_apply), or None: this action polls alone."""
         return self.ctx.get("server_watch")
+
+    def exists(self, state):
+        return state["server"] is not None
+
+    def server_gone(self, state, refuse_error=True):
+        """ "server <id> not found" when it is gone, else None; with `refuse_error`, RefusedAction
+        for a server in ERROR: not stale (the plan still applies) but broken, and skipping it
+        would hide the fault."""
+        server = state["server"]
+        if server is None:
+            return "server %s not found" % self.resource
+        if refuse_error and server["status"] == "ERROR":
+            raise RefusedAction(server_in_error(server))
+        return None
 
     def server(self):
         """The server as Nova shows it now (one read: what `landed` and refusals rely on)."""

@@ -7,10 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, RefusedAction
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, input_field
 from ansible_collections.vigil.openstack.plugins.module_utils.actions.nova import (
     ServerActionMixin,
-    server_in_error,
     settled,
 )
 
@@ -20,15 +19,7 @@ BASE_S, PER_GIB_S = 600, 30
 class ResizeAction(ServerActionMixin, Action):
     type = "resize"
 
-    @property
-    def flavor(self):
-        return self.input.get("flavor") or self.postcondition.get("flavor")
-
-    def validate(self):
-        if not self.resource:
-            raise ActionError("resize needs the server id as resource")
-        if not self.flavor:
-            raise ActionError("resize needs input.flavor (flavor name or id)")
+    flavor = input_field("flavor")
 
     def observe(self):
         return {"server": self.server()}
@@ -51,16 +42,11 @@ class ResizeAction(ServerActionMixin, Action):
             and self._matches(server)
         )
 
-    def exists(self, state):
-        return state["server"] is not None
-
     def stale(self, state):
+        gone = self.server_gone(state)
+        if gone:
+            return gone
         server = state["server"]
-        if server is None:
-            return "server %s not found" % self.resource
-        if server["status"] == "ERROR":
-            # Not stale (the plan still applies) but broken: skipping it would hide the fault.
-            raise RefusedAction(server_in_error(server))
         if not self.in_progress(state) and server["status"] not in ("ACTIVE", "SHUTOFF"):
             return "server %s is %s; resize needs ACTIVE or SHUTOFF" % (self.resource, server["status"])
         return None

@@ -7,20 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionError, ActionTimeout
+from ansible_collections.vigil.openstack.plugins.module_utils.actions.base import Action, ActionTimeout
 
 
 class SleepAction(Action):
     type = "sleep"
 
-    def validate(self):
-        duration = self.input.get("duration", 0)
-        if not isinstance(duration, (int, float)) or isinstance(duration, bool) or duration < 0:
-            raise ActionError("sleep needs input.duration, a number of seconds >= 0")
-
     def run(self, check_mode=False):
         self.validate()
-        duration = float(self.input.get("duration", 0))
+        duration = float(self.input["duration"])
         if self.timeout is not None and duration > float(self.timeout):
             # Every wait is bounded by the timeout; sleeping it out first would only delay the error.
             raise ActionTimeout("sleep of %ss is longer than the timeout of %ss" % (duration, self.timeout))

@@ -16,10 +16,6 @@ STOP_TIMEOUT_S = 300
 class StopAction(ServerActionMixin, Action):
     type = "stop"
 
-    def validate(self):
-        if not self.resource:
-            raise ActionError("stop needs the server id as resource")
-
     def observe(self):
         return {"server": self.server()}
 
@@ -27,13 +23,11 @@ class StopAction(ServerActionMixin, Action):
         server = state["server"]
         return server is not None and settled(server) and server["status"] == "SHUTOFF"
 
-    def exists(self, state):
-        return state["server"] is not None
-
     def stale(self, state):
+        gone = self.server_gone(state, refuse_error=False)  # a server in ERROR cannot be stopped: stale
+        if gone:
+            return gone
         server = state["server"]
-        if server is None:
-            return "server %s not found" % self.resource
         if not self.in_progress(state) and server["status"] not in ("ACTIVE", "PAUSED", "SUSPENDED"):
             return "server %s is %s and cannot be stopped" % (self.resource, server["status"])
         return None

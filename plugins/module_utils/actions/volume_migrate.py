@@ -15,9 +15,11 @@ from ansible_collections.vigil.openstack.plugins.module_utils.actions.base impor
     Action,
     ActionError,
     RefusedAction,
-    is_not_found,
+    input_field,
+    none_if_not_found,
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
+from ansible_collections.vigil.openstack.plugins.module_utils.model import storage
 
 BASE_S, PER_GIB_S = 600, 6
 BUSY_MIGRATION = ("starting", "migrating")
@@ -25,12 +27,9 @@ USABLE = ("available", "in-use")
 
 
 def volume_state(conn, volume_id):
-    try:
-        vol = conn.block_storage.get_volume(volume_id)
-    except Exception as exc:  # noqa: BLE001 - only not-found means "gone"
-        if is_not_found(exc):
-            return None
-        raise
+    vol = none_if_not_found(lambda: conn.block_storage.get_volume(volume_id))
+    if vol is None:
+        return None
     return {
         "id": vol.id,
         "host": vol.host,
@@ -45,31 +44,9 @@ def volume_state(conn, volume_id):
 class VolumeMigrateAction(Action):
     type = "volume_migrate"
 
-    @property
-    def kind(self):
-        return self.input.get("migration_type", "migrate")
-
-    @property
-    def pool(self):
-        return self.input.get("destination_pool") or self.postcondition.get("host")
-
-    @property
-    def new_type(self):
-        return self.input.get("destination_type") or self.postcondition.get("volume_type")
-
-    def validate(self):
-        if not self.resource:
-            raise ActionError("volume_migrate needs the volume id as resource")
-        if self.kind == "migrate":
-            if not self.pool or "@" not in self.pool or "#" not in self.pool:
-                raise ActionError(
-                    "volume_migrate (migrate) needs input.destination_pool as host@backend#pool, got %r" % self.pool
-                )
-        elif self.kind == "retype":
-            if not self.new_type:
-                raise ActionError("volume_migrate (retype) needs input.destination_type")
-        else:
-            raise ActionError("volume_migrate migration_type must be migrate or retype, got %r" % self.kind)
+    kind = input_field("migration_type")
+    pool = input_field("destination_pool")
+    new_type = input_field("destination_type")
 
     def volume(self):
         return self.read(lambda: volume_state(self.conn, self.resource), "read volume %s" % self.resource)
@@ -123,12 +100,12 @@ class VolumeMigrateAction(Action):
         if self.kind != "migrate" or not vol.get("volume_type"):
             return
         types = self.read(lambda: cinder.volume_types(self.conn.block_storage), "read volume types")
-        pinned = cinder.pinned_backend(types, vol["volume_type"])
+        pinned = storage.pinned_backend(types, vol["volume_type"])
         if not pinned:
             return
         pools = self.read(lambda: cinder.pools(self.conn.block_storage), "read Cinder pools")
         dest = next((p for p in pools if p.get("name") == self.pool), None)
-        backend = cinder.pool_backend(dest or {"name": self.pool})
+        backend = storage.pool_backend(dest or {"name": self.pool})
         if backend != pinned:
             raise RefusedAction(
                 "refusing to migrate volume %s to %s: its type %s pins volume_backend_name %s and that pool "

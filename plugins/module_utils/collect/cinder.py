@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vigil.openstack.plugins.module_utils.action_types import pool_host
 from ansible_collections.vigil.openstack.plugins.module_utils.collect import endpoint, rest
 
 SERVICE = "block-storage"
@@ -36,30 +35,6 @@ def volume_types(proxy):
 def services(proxy):
     """cinder-volume services: host@backend, zone, status (enabled/disabled), state (up/down)."""
     return rest.get_json(proxy, "/os-services", SERVICE, params={"binary": "cinder-volume"}).get("services") or []
-
-
-def types_by_backend(volume_types):
-    """``{backend_name: [type names]}`` plus ``None: [types without a backend]``."""
-    served = {}
-    for t in volume_types or []:
-        backend = (t.get("extra_specs") or {}).get("volume_backend_name") or None
-        served.setdefault(backend, []).append(t.get("name"))
-    return served
-
-
-def pool_backend(pool):
-    """The backend name of a get_pools item: what a type's ``volume_backend_name`` must equal."""
-    # drivers normally report volume_backend_name, fall back to the name.
-    name = pool.get("name") or ""
-    return (pool.get("capabilities") or {}).get("volume_backend_name") or pool_host(name).partition("@")[2]
-
-
-def pinned_backend(volume_types, type_name):
-    """The ``volume_backend_name`` the type ``type_name`` pins, or None (any pool may take it)."""
-    for t in volume_types or []:
-        if type_name in (t.get("name"), t.get("id")):
-            return (t.get("extra_specs") or {}).get("volume_backend_name") or None
-    return None
 
 
 def volumes(proxy, all_projects=True, page_size=PAGE_SIZE):

@@ -7,12 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules.capacity import EPS
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 
 def lower_bound_hosts(capacity, demand_total, forced=None):

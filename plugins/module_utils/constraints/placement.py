@@ -15,12 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import rules
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules import aggregates, destinations, zones
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import (
@@ -32,6 +26,7 @@ from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables
 )
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 
 
 class Placement:
@@ -69,9 +64,7 @@ class Placement:
             rule.setup(self, opts)
         # the loops run only the rules that can refuse something in this model
         active = [r for r in rules.COMPUTE if not hasattr(r, "active") or r.active(self)]
-        self._masks = tuple(r.mask for r in active)
-        self._reasons = tuple(r.reason for r in active)
-        self._movers = tuple(r.moved for r in active if hasattr(r, "moved"))
+        self._rules = rules.RuleLoop(active)
         self._every_host = np.ones(self.H, dtype=bool)
         self.log = []  # (instance, from, to)
         self.enabled_by_plan = set()
@@ -123,20 +116,11 @@ class Placement:
     def candidates(self, i, hosts=None):
         """Boolean mask over hosts that can take instance ``i`` now (source excluded)."""
         m = self._every_host.copy() if hosts is None else np.array(hosts, dtype=bool)
-        src = self.inst_host[i]
-        for mask in self._masks:
-            if mask(self, i, src, m) is False:
-                return np.zeros(self.H, dtype=bool)
-        return m
+        return m if self._rules.narrow(self, i, self.inst_host[i], m) else np.zeros(self.H, dtype=bool)
 
     def allowed(self, i, h):
         """Scalar version of ``candidates(i)[h]``, with the reason when refused (or '')."""
-        src = self.inst_host[i]
-        for reason in self._reasons:
-            why = reason(self, i, src, h)
-            if why:
-                return why
-        return ""
+        return self._rules.refusal(self, i, self.inst_host[i], h)
 
     def instances_on(self, h):
         return np.nonzero(self.inst_host == h)[0]
@@ -164,8 +148,7 @@ class Placement:
 
     def _apply(self, i, src, dst):
         self.inst_host[i] = dst
-        for moved in self._movers:
-            moved(self, i, src, dst)
+        self._rules.moved(self, i, src, dst)
 
     def enable(self, h):
         """The plan enables host h first (compute_service enable); it becomes a destination."""
@@ -198,8 +181,7 @@ class Placement:
             if hasattr(rule, "fresh"):
                 rule.fresh(p)  # its own copy of the rule's mutable state; the moves are undone below
         for i, src, dst in reversed(self.log):
-            for moved in p._movers:
-                moved(p, i, dst, src)
+            p._rules.moved(p, i, dst, src)  # pylint: disable=arguments-out-of-order  # undo: back from dst to src
         p.inst_host = self.orig_host.copy()
         p.log = []
         p.enabled_by_plan = set()

@@ -7,13 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.placement import Placement
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.rules.capacity import EPS
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 
 def order_moves(placement, moves):

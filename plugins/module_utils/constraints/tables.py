@@ -14,14 +14,9 @@ __metaclass__ = type
 
 import math
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame, schema
 from ansible_collections.vigil.openstack.plugins.module_utils.model import scope as scopelib
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 
 
 class ModelError(ValueError):

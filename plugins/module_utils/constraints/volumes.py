@@ -12,15 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import rules
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import str_col
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 
 
 class VolumePlacement:
@@ -39,9 +34,7 @@ class VolumePlacement:
         self.vol_orig = self.vol_pool.copy()
         for rule in rules.VOLUME:
             rule.setup(self, {})
-        self._masks = tuple(r.mask for r in rules.VOLUME)
-        self._reasons = tuple(r.reason for r in rules.VOLUME)
-        self._movers = tuple(r.moved for r in rules.VOLUME if hasattr(r, "moved"))
+        self._rules = rules.RuleLoop(rules.VOLUME)
 
     def pct(self):
         return np.where(self.total > 0, self.used / np.where(self.total > 0, self.total, 1) * 100.0, 0.0)
@@ -49,20 +42,11 @@ class VolumePlacement:
     def candidates(self, v):
         """Pools that can take volume v now (its own excluded)."""
         m = np.ones(len(self.names), dtype=bool)
-        src = self.vol_pool[v]
-        for mask in self._masks:
-            if mask(self, v, src, m) is False:
-                return np.zeros(len(self.names), dtype=bool)
-        return m
+        return m if self._rules.narrow(self, v, self.vol_pool[v], m) else np.zeros(len(self.names), dtype=bool)
 
     def allowed(self, v, dst):
         """Scalar version of ``candidates(v)[dst]``, with the reason when refused (or '')."""
-        src = self.vol_pool[v]
-        for reason in self._reasons:
-            why = reason(self, v, src, dst)
-            if why:
-                return why
-        return ""
+        return self._rules.refusal(self, v, self.vol_pool[v], dst)
 
     def move(self, v, dst, check=True):
         """Move volume v to pool dst; raises ValueError naming the broken rule."""
@@ -70,9 +54,7 @@ class VolumePlacement:
             why = self.allowed(v, dst)
             if why:
                 raise ValueError("cannot move volume %s to %s: %s" % (self.vol_ids[v], self.names[dst], why))
-        src = int(self.vol_pool[v])
-        for moved in self._movers:
-            moved(self, v, src, int(dst))
+        self._rules.moved(self, v, int(self.vol_pool[v]), int(dst))
         self.vol_pool[v] = dst
 
     def moves(self):

@@ -14,11 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame, schema
-
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 DEFAULT_AZ = "nova"
 

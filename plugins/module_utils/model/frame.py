@@ -19,14 +19,8 @@ import json
 import math
 
 from ansible_collections.vigil.openstack.plugins.module_utils.model import schema
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
 from ansible_collections.vigil.openstack.plugins.module_utils.private_files import replace_private
-
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - the module reports the missing library
-    pd = None
-    np = None
 
 META = "meta"
 SNAPSHOT_FORMAT = 1

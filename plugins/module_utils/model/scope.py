@@ -39,10 +39,7 @@ __metaclass__ = type
 
 import math
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 try:
     import jmespath
@@ -100,15 +97,20 @@ def _query(value, where):
     return value
 
 
+def _check_keys(value, where, known):
+    """ScopeError unless `value` is a mapping whose keys are all `known`."""
+    if not isinstance(value, dict):
+        raise ScopeError("%s must be a mapping, got %s" % (where, type(value).__name__))
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ScopeError("unknown %s keys: %s (known: %s)" % (where, ", ".join(unknown), ", ".join(known)))
+
+
 def normalize(scope):
     """A validated copy of `scope` with lists of strings; ``{}`` for no scope."""
     if not scope:
         return {}
-    if not isinstance(scope, dict):
-        raise ScopeError("scope must be a mapping, got %s" % type(scope).__name__)
-    unknown = sorted(set(scope) - set(SCOPE_KEYS))
-    if unknown:
-        raise ScopeError("unknown scope keys: %s (known: %s)" % (", ".join(unknown), ", ".join(SCOPE_KEYS)))
+    _check_keys(scope, "scope", SCOPE_KEYS)
     out = {}
     for key in NAME_KEYS:
         names = _names(scope.get(key), "scope." + key)
@@ -119,11 +121,7 @@ def normalize(scope):
         if query is not None:
             out[key] = query
     ex = scope.get("exclude") or {}
-    if not isinstance(ex, dict):
-        raise ScopeError("scope.exclude must be a mapping, got %s" % type(ex).__name__)
-    unknown = sorted(set(ex) - set(EXCLUDE_KEYS))
-    if unknown:
-        raise ScopeError("unknown scope.exclude keys: %s (known: %s)" % (", ".join(unknown), ", ".join(EXCLUDE_KEYS)))
+    _check_keys(ex, "scope.exclude", EXCLUDE_KEYS)
     exclude = {}
     for key in ("instances", "compute_nodes", "projects", "host_aggregates", "instance_tags"):
         names = _names(ex.get(key), "scope.exclude." + key)

@@ -17,7 +17,7 @@ __metaclass__ = type
 import math
 import sys
 
-from ansible_collections.vigil.openstack.plugins.module_utils.collect import cinder
+from ansible_collections.vigil.openstack.plugins.module_utils.action_types import pool_host
 from ansible_collections.vigil.openstack.plugins.module_utils.model import frame
 
 # Cinder's default max_over_subscription_ratio when a driver reports "auto" with nothing
@@ -95,6 +95,33 @@ def volumes(payload, project_ids=None):
     return df
 
 
+# --- what Cinder's pool and type payloads mean ----------------------------------------------
+
+
+def types_by_backend(volume_types):
+    """``{backend_name: [type names]}`` plus ``None: [types without a backend]``."""
+    served = {}
+    for t in volume_types or []:
+        backend = (t.get("extra_specs") or {}).get("volume_backend_name") or None
+        served.setdefault(backend, []).append(t.get("name"))
+    return served
+
+
+def pool_backend(pool):
+    """The backend name of a get_pools item: what a type's ``volume_backend_name`` must equal."""
+    # drivers normally report volume_backend_name, fall back to the name.
+    name = pool.get("name") or ""
+    return (pool.get("capabilities") or {}).get("volume_backend_name") or pool_host(name).partition("@")[2]
+
+
+def pinned_backend(volume_types, type_name):
+    """The ``volume_backend_name`` the type ``type_name`` pins, or None (any pool may take it)."""
+    for t in volume_types or []:
+        if type_name in (t.get("name"), t.get("id")):
+            return (t.get("extra_specs") or {}).get("volume_backend_name") or None
+    return None
+
+
 def pools(payload, volume_types=None):
     """The ``pools`` table from ``GET /scheduler-stats/get_pools?detail=True`` items.
 
@@ -103,11 +130,11 @@ def pools(payload, volume_types=None):
     may place those on any pool).
     """
     items = payload or []
-    served = cinder.types_by_backend(volume_types)
+    served = types_by_backend(volume_types)
     anywhere = sorted(t for t in served.get(None, []) if t)
     names = [p.get("name") or "" for p in items]
     caps = [p.get("capabilities") or {} for p in items]
-    backend = [cinder.pool_backend(p) for p in items]
+    backend = [pool_backend(p) for p in items]
     total = [_capacity(c.get("total_capacity_gb")) for c in caps]
     free = [_capacity(c.get("free_capacity_gb")) for c in caps]
     allocated = [_capacity(c.get("allocated_capacity_gb", c.get("provisioned_capacity_gb", 0))) for c in caps]

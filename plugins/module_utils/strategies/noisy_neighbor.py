@@ -15,13 +15,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
-from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import metric_values, params_schema
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
+    metric_values,
+    migration_plan,
+    params_schema,
+)
 
 NAME = "noisy_neighbor"
 GOAL = "noisy_neighbor"
@@ -91,6 +90,4 @@ def run(ctx):
             if not moved:
                 ctx.warn(pl.hostnames[h], "no allowed host for its noisy servers")
         eff["starved_hosts_count"] = victims
-    moves = pl.moves()
-    eff.update(instance_migrations_count=len(moves), memory_moved_gb=pl.memory_moved_gb(moves))
-    return ActionList(pl).build(), eff
+    return migration_plan(pl, eff)

@@ -14,14 +14,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
-from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
-from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import metric_values, params_schema
-from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.hotspots import metric_warning, relieve
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (
+    metric_values,
+    migration_plan,
+    params_schema,
+)
+from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.hotspots import (
+    largest_first,
+    metric_warning,
+    relieve,
+)
 
 NAME = "uniform_airflow"
 GOAL = "airflow_optimization"
@@ -54,7 +57,6 @@ def run(ctx):
             & (np.nan_to_num(inlet, nan=np.inf) < p["threshold_inlet_t"])
             & (np.nan_to_num(power, nan=np.inf) < p["threshold_power"])
         )
-        size = pl.demand[:, 1]
         relieve(
             ctx,
             pl,
@@ -62,8 +64,6 @@ def run(ctx):
             hot,
             cool,
             p["migrations_per_host"],
-            lambda ii: ii[np.argsort(-size[ii], kind="stable")],
+            largest_first(pl),
         )
-    moves = pl.moves()
-    eff.update(instance_migrations_count=len(moves), memory_moved_gb=pl.memory_moved_gb(moves))
-    return ActionList(pl).build(), eff
+    return migration_plan(pl, eff)

@@ -16,11 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support import packing
 from ansible_collections.vigil.openstack.plugins.module_utils.strategy_support.base import (

@@ -7,13 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-    import pandas as pd
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = pd = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import Placement
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np, pd
+from ansible_collections.vigil.openstack.plugins.module_utils.planner import ActionList
 
 
 class StrategyError(ValueError):
@@ -72,6 +68,14 @@ class Context:
 
     def table(self, name):
         return self.frames.get(name)
+
+
+def migration_plan(pl, eff):
+    """``(actions, efficacy)`` of a strategy that only moves servers: the actions of `pl`'s
+    moves, and `eff` with their count and the memory they move."""
+    moves = pl.moves()
+    eff.update(instance_migrations_count=len(moves), memory_moved_gb=pl.memory_moved_gb(moves))
+    return ActionList(pl).build(), eff
 
 
 def metric_values(frames, resource_type, metric, ids, aggregate="mean"):

@@ -21,10 +21,7 @@ __metaclass__ = type
 import multiprocessing
 import time
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 try:
     from scipy.optimize import Bounds, LinearConstraint, milp

@@ -12,10 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
+
+
+def largest_first(pl):
+    """An `order` for `relieve`: the servers with the most memory first (ties keep their order)."""
+    size = pl.demand[:, 1]
+    return lambda ii: ii[np.argsort(-size[ii], kind="stable")]
 
 
 def relieve(ctx, pl, heat, hot, cool, per_host, order=None):

@@ -52,3 +52,33 @@ COMPUTE = (migratability, destinations, zones, capacity, traits, device_ports, a
 
 # volumes onto Cinder pools (VolumePlacement)
 VOLUME = (volume_state, volume_types, volume_capacity)
+
+
+class RuleLoop:
+    """Rule modules looped over like a list of predicates, for a state ``p`` (Placement or
+    VolumePlacement): the masks, the reasons and the movers, in the order given."""
+
+    def __init__(self, modules):
+        self.masks = tuple(r.mask for r in modules)
+        self.reasons = tuple(r.reason for r in modules)
+        self.movers = tuple(r.moved for r in modules if hasattr(r, "moved"))
+
+    def narrow(self, p, i, src, m):
+        """``m`` narrowed in place by every mask; False as soon as one leaves no destination."""
+        for mask in self.masks:
+            if mask(p, i, src, m) is False:
+                return False
+        return True
+
+    def refusal(self, p, i, src, dst):
+        """Why ``dst`` may not take ``i``: the first rule that refuses says it; else ''."""
+        for reason in self.reasons:
+            why = reason(p, i, src, dst)
+            if why:
+                return why
+        return ""
+
+    def moved(self, p, i, src, dst):
+        """Tell the rules that keep state that ``i`` moved from ``src`` to ``dst``."""
+        for moved in self.movers:
+            moved(p, i, src, dst)

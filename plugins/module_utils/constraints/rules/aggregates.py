@@ -14,13 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints import aggregate_filters
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import ModelError, as_list, str_col
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 NAME = "aggregates"
 

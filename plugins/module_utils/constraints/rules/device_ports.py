@@ -25,13 +25,9 @@ __metaclass__ = type
 
 import re
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import as_list
 from ansible_collections.vigil.openstack.plugins.module_utils.model.compute import ACCELERATOR_VNIC_TYPES
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 NAME = "device_ports"
 SRIOV_TRAIT = "HW_NIC_SRIOV"

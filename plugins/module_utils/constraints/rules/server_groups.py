@@ -15,12 +15,8 @@ __metaclass__ = type
 
 import math
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import ModelError, as_list
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 NAME = "server_groups"
 

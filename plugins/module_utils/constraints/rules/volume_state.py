@@ -9,12 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    import numpy as np
-except ImportError:  # pragma: no cover - registry.run reports the missing library
-    np = None
-
 from ansible_collections.vigil.openstack.plugins.module_utils.constraints.tables import str_col
+from ansible_collections.vigil.openstack.plugins.module_utils.optional_libs import np
 
 NAME = "volume_state"
 

@@ -21,6 +21,16 @@ from vigil_twin.services.compute.store import ComputeStore
 
 
 # -- server migrations and instance actions -------------------------------------------------
+def _with_ids(view: dict[str, Any], mig: dict[str, Any], mv: tuple[int, int]) -> dict[str, Any]:
+    """The ids both migration views add by microversion: uuid (2.59), user and project (2.80)."""
+    if mv >= (2, 59):
+        view["uuid"] = mig["uuid"]
+    if mv >= (2, 80):
+        view["user_id"] = mig["user_id"]
+        view["project_id"] = mig["project_id"]
+    return view
+
+
 def _server_migration_view(mig: dict[str, Any], mv: tuple[int, int], base: str, store: ComputeStore) -> dict[str, Any]:
     total = mig["memory_total_bytes"]
     elapsed = store.cloud.clock.speed * (time.monotonic() - mig["started"])
@@ -49,12 +59,7 @@ def _server_migration_view(mig: dict[str, Any], mv: tuple[int, int], base: str, 
         "disk_processed_bytes": 0,
         "disk_remaining_bytes": mig["disk_total_bytes"],
     }
-    if mv >= (2, 59):
-        v["uuid"] = mig["uuid"]
-    if mv >= (2, 80):
-        v["user_id"] = mig["user_id"]
-        v["project_id"] = mig["project_id"]
-    return v
+    return _with_ids(v, mig, mv)
 
 
 @route("GET", "/servers/{server_id}/migrations", min_mv=(2, 23))
@@ -71,7 +76,9 @@ def list_server_migrations(request: Request) -> Response:
     return Response(200, {"migrations": items})
 
 
-def _server_migration(request: Request, store: ComputeStore, server: dict[str, Any]) -> dict[str, Any]:
+def _server_migration(request: Request, store: ComputeStore) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The server of the path and its migration ``{migration_id}`` (404 for either)."""
+    server = server_or_404(request, store)
     try:
         mid = int(request.params["migration_id"])
     except ValueError:
@@ -79,15 +86,14 @@ def _server_migration(request: Request, store: ComputeStore, server: dict[str, A
     mig = store.migrations.get(mid)
     if mig is None or mig["server_uuid"] != server["id"]:
         raise fault(404, f"Migration {mid} could not be found.")
-    return mig
+    return server, mig
 
 
 @route("GET", "/servers/{server_id}/migrations/{migration_id}", min_mv=(2, 23))
 def show_server_migration(request: Request) -> Response:
     require_admin(request, "os_compute_api:servers:migrations:show")
     store = compute_store(request)
-    server = server_or_404(request, store)
-    mig = _server_migration(request, store, server)
+    server, mig = _server_migration(request, store)
     if mig["migration_type"] != "live-migration" or mig["status"] not in LIVE_ACTIVE:
         raise fault(404, f"In-progress live migration {mig['id']} is not found for server {server['id']}.")
     return Response(200, {"migration": _server_migration_view(mig, request.context["mv"], request.base_url, store)})
@@ -99,8 +105,7 @@ def abort_server_migration(request: Request) -> Response:
     store = compute_store(request)
     mv = request.context["mv"]
     with store.cloud.lock:
-        server = server_or_404(request, store)
-        mig = _server_migration(request, store, server)
+        server, mig = _server_migration(request, store)
         if mig["migration_type"] != "live-migration":
             raise fault(400, f"Migration {mig['id']} is not a live migration and cannot be aborted.")
         if server["task_state"] != "migrating":
@@ -120,8 +125,7 @@ def force_complete(request: Request) -> Response:
     require_admin(request, "os_compute_api:servers:migrations:force_complete")
     store = compute_store(request)
     with store.cloud.lock:
-        server = server_or_404(request, store)
-        mig = _server_migration(request, store, server)
+        server, mig = _server_migration(request, store)
         if mig["status"] != "running":
             raise fault(
                 400,
@@ -154,12 +158,7 @@ def _migration_view(mig: dict[str, Any], mv: tuple[int, int], base: str, store: 
                 {"rel": "self", "href": f"{base}/v2.1/servers/{mig['server_uuid']}/migrations/{mig['id']}"},
                 {"rel": "bookmark", "href": f"{base}/servers/{mig['server_uuid']}/migrations/{mig['id']}"},
             ]
-    if mv >= (2, 59):
-        v["uuid"] = mig["uuid"]
-    if mv >= (2, 80):
-        v["user_id"] = mig["user_id"]
-        v["project_id"] = mig["project_id"]
-    return v
+    return _with_ids(v, mig, mv)
 
 
 @route("GET", "/os-migrations")
