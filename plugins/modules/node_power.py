@@ -65,26 +65,10 @@ options:
       - Seconds to wait for the node to reach the power state.
     type: int
     default: 300
-  power_hysteresis:
-    description:
-      - Seconds after a power-on during which a power-off of the same host is refused (no
-        flapping, as VMware DPM does). C(0) turns the hysteresis off. I(force) does not lift it.
-      - A power-on through this module, M(vigil.openstack.plan_apply) or
-        M(vigil.openstack.storm_guard) (C(decision=power_on)) starts the window; it is kept in
-        the storm guard ledger C(<guard_dir>/guard-<cloud>.json), so it holds between runs.
-        The host is I(hostname), or the node id when no I(hostname) is given.
-      - C(reboot) is neither refused nor recorded.
-    type: int
-    default: 1800
-  guard_dir:
-    description:
-      - Directory of the storm guard ledger (shared with M(vigil.openstack.storm_guard)). The
-        ledger is per cloud - I(cloud) when it is a C(clouds.yaml) name, else C(default).
-      - Defaults to the environment variable C(VIGIL_GUARD_DIR), else C(~/vigil/guard).
-    type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.action_module
+  - vigil.openstack.power_guard
   - vigil.openstack.maas
 attributes:
   check_mode:

@@ -148,26 +148,10 @@ options:
         which come at least a quarter of it apart.
     type: float
     default: 1.0
-  power_hysteresis:
-    description:
-      - Seconds after a power-on during which a C(node_power) action that powers the same host
-        off is refused (FAILED, C(refused - ... power hysteresis ...)) and changes nothing - no
-        flapping, as VMware DPM does. C(0) turns the hysteresis off.
-      - Every power-on the plan makes starts the window, as do M(vigil.openstack.node_power) and
-        M(vigil.openstack.storm_guard) (C(decision=power_on)). The times are kept in the storm
-        guard ledger C(<guard_dir>/guard-<cloud>.json), so the window holds between runs. The
-        host is the action's C(input.hostname).
-    type: int
-    default: 1800
-  guard_dir:
-    description:
-      - Directory of the storm guard ledger (shared with M(vigil.openstack.storm_guard)). The
-        ledger is per cloud - I(cloud) when it is a C(clouds.yaml) name, else C(default).
-      - Defaults to the environment variable C(VIGIL_GUARD_DIR), else C(~/vigil/guard).
-    type: path
 extends_documentation_fragment:
   - vigil.openstack.openstack
   - vigil.openstack.action_module
+  - vigil.openstack.power_guard
   - vigil.openstack.maas
 attributes:
   check_mode:
