@@ -179,21 +179,21 @@ def hypervisor_uptime(request: Request) -> Response:
     return Response(200, {"hypervisor": dict(view, uptime=UPTIME)})
 
 
-@route("GET", "/os-hypervisors/{pattern}/servers", max_mv=(2, 52))
-def hypervisor_servers(request: Request) -> Response:
-    require_admin(request, "os_compute_api:os-hypervisors:servers")
+def _matching_hypervisors(request: Request, policy: str, with_servers: bool) -> Response:
+    """Pre-2.53 search by a substring of the hypervisor hostname (with or without its servers)."""
+    require_admin(request, policy)
     store = compute_store(request)
     nodes = [n for n in store.nodes.values() if request.params["pattern"] in n["hypervisor_hostname"]]
     if not nodes:
         raise fault(404, f"No hypervisor matching '{request.params['pattern']}' could be found.")
-    return Response(200, {"hypervisors": [_hypervisor_view(store, n, (2, 1), False, True) for n in nodes]})
+    return Response(200, {"hypervisors": [_hypervisor_view(store, n, (2, 1), False, with_servers) for n in nodes]})
+
+
+@route("GET", "/os-hypervisors/{pattern}/servers", max_mv=(2, 52))
+def hypervisor_servers(request: Request) -> Response:
+    return _matching_hypervisors(request, "os_compute_api:os-hypervisors:servers", with_servers=True)
 
 
 @route("GET", "/os-hypervisors/{pattern}/search", max_mv=(2, 52))
 def hypervisor_search(request: Request) -> Response:
-    require_admin(request, "os_compute_api:os-hypervisors:search")
-    store = compute_store(request)
-    nodes = [n for n in store.nodes.values() if request.params["pattern"] in n["hypervisor_hostname"]]
-    if not nodes:
-        raise fault(404, f"No hypervisor matching '{request.params['pattern']}' could be found.")
-    return Response(200, {"hypervisors": [_hypervisor_view(store, n, (2, 1), False, False) for n in nodes]})
+    return _matching_hypervisors(request, "os_compute_api:os-hypervisors:search", with_servers=False)

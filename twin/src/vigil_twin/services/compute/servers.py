@@ -148,6 +148,19 @@ def _encoded(store: ComputeStore, request: Request, ids: list[str], memo: dict[s
     return out
 
 
+# query argument -> the server field it must equal exactly
+EXACT_FILTERS = (
+    ("flavor", "flavor_id"),
+    ("image", "image"),
+    ("availability_zone", "az"),
+    ("vm_state", "vm_state"),
+    ("task_state", "task_state"),
+    ("key_name", "key_name"),
+    ("uuid", "id"),
+    ("user_id", "user_id"),
+)
+
+
 def _filter_servers(store: ComputeStore, request: Request) -> list[str]:
     ctx = request.context
     admin = bool(ctx.get("is_admin"))
@@ -183,25 +196,10 @@ def _filter_servers(store: ComputeStore, request: Request) -> list[str]:
     if name:
         rx = re.compile(name)
         checks.append(lambda s: rx.search(s["name"]) is not None)
-    flavor = request.arg("flavor")
-    if flavor:
-        checks.append(lambda s: s["flavor_id"] == flavor)
-    image = request.arg("image")
-    if image:
-        checks.append(lambda s: s["image"] == image)
-    az = request.arg("availability_zone")
-    if az:
-        checks.append(lambda s: s["az"] == az)
-    for key in ("vm_state", "task_state", "key_name"):
-        want_value = request.arg(key)
+    for arg, field in EXACT_FILTERS:
+        want_value = request.arg(arg)
         if want_value:
-            checks.append(lambda s, k=key, w=want_value: s[k] == w)
-    uuid_arg = request.arg("uuid")
-    if uuid_arg:
-        checks.append(lambda s: s["id"] == uuid_arg)
-    user = request.arg("user_id")
-    if user:
-        checks.append(lambda s: s["user_id"] == user)
+            checks.append(lambda s, f=field, w=want_value: s[f] == w)
     locked = request.arg("locked")
     if locked is not None and request.context["mv"] >= (2, 73):
         want_locked = truthy(locked)
