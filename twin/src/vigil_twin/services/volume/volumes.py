@@ -211,13 +211,7 @@ def _retype(request: Request, store: VolumeStore, vol: dict[str, Any], args: dic
     backend = new_type["extra_specs"].get("volume_backend_name")
     pool = store.pools[vol["pool"]]
     if not backend or backend == pool["volume_backend_name"]:
-        vol["previous_status"] = vol["status"]
-        vol["status"] = "retyping"
-        vol["_op"] += 1
-        token, vid = vol["_op"], vol["id"]
-        store.cloud.scheduler.call_later(
-            store.cloud.clock.delay(store.retype_seconds), lambda: store.finish_retype_in_place(vid, token, new_type)
-        )
+        _retype_in_place(store, vol, new_type)
         return
     candidates = [
         p
@@ -226,13 +220,18 @@ def _retype(request: Request, store: VolumeStore, vol: dict[str, Any], args: dic
     ]
     if policy == "never" or not candidates:
         # Cinder accepts the request, then the scheduler/manager refuses: the volume keeps its type.
-        vol["previous_status"] = vol["status"]
-        vol["status"] = "retyping"
-        vol["_op"] += 1
-        token, vid = vol["_op"], vol["id"]
-        store.cloud.scheduler.call_later(
-            store.cloud.clock.delay(store.retype_seconds), lambda: store.finish_retype_in_place(vid, token, None)
-        )
+        _retype_in_place(store, vol, None)
         return
     dest = max(candidates, key=lambda p: store.pool_capabilities(p)["free_capacity_gb"])
     store.start_migration(vol, dest, new_type, lock=False)
+
+
+def _retype_in_place(store, vol: dict[str, Any], new_type: dict[str, Any] | None) -> None:
+    """Status retyping now; after retype_seconds the volume takes `new_type`, or keeps its type (None)."""
+    vol["previous_status"] = vol["status"]
+    vol["status"] = "retyping"
+    vol["_op"] += 1
+    token, vid = vol["_op"], vol["id"]
+    store.cloud.scheduler.call_later(
+        store.cloud.clock.delay(store.retype_seconds), lambda: store.finish_retype_in_place(vid, token, new_type)
+    )
